@@ -1,0 +1,52 @@
+/** Settings shared by every cluster component of one process. */
+export interface ClusterOptions {
+  /** Namespace of every bucket, stream and subject; tests use one per test. @default "rk" */
+  prefix?: string;
+  /** Replicas of every bucket and stream (1 in development, 3 on a 3-server cluster). @default 1 */
+  replicas?: number;
+  /** Heartbeat TTL: a process is dead once its key is this old. @default 3000 */
+  heartbeatTtlMs?: number;
+  /** Wait after a watched key misses its deadline before confirming with a read. @default 200 */
+  expiryGraceMs?: number;
+  /** Stop owned work this long before our heartbeat key can expire on the server. @default 500 */
+  failStopMarginMs?: number;
+  /** Timeout of one KV operation. @default 1000 */
+  opTimeoutMs?: number;
+}
+
+export interface ResolvedClusterOptions {
+  prefix: string;
+  replicas: number;
+  heartbeatTtlMs: number;
+  heartbeatIntervalMs: number;
+  expiryGraceMs: number;
+  failStopMarginMs: number;
+  opTimeoutMs: number;
+}
+
+export function defaultClusterOptions(): Required<ClusterOptions> {
+  return {
+    prefix: "rk",
+    replicas: 1,
+    heartbeatTtlMs: 3000,
+    expiryGraceMs: 200,
+    failStopMarginMs: 500,
+    opTimeoutMs: 1000,
+  };
+}
+
+export function resolveClusterOptions(options: ClusterOptions = {}): ResolvedClusterOptions {
+  const merged = { ...defaultClusterOptions(), ...stripUndefined(options) };
+  if (merged.heartbeatTtlMs < 300) throw new RangeError("heartbeatTtlMs must be >= 300");
+  if (merged.failStopMarginMs >= merged.heartbeatTtlMs / 2) {
+    throw new RangeError("failStopMarginMs must be below heartbeatTtlMs / 2");
+  }
+  const heartbeatIntervalMs = Math.floor(merged.heartbeatTtlMs / 3);
+  // A heartbeat that takes longer than one interval is as good as missed.
+  const opTimeoutMs = Math.min(merged.opTimeoutMs, heartbeatIntervalMs);
+  return { ...merged, heartbeatIntervalMs, opTimeoutMs };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

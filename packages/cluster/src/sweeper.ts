@@ -1,0 +1,127 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "pino";
+import type { ClusterBuckets } from "./buckets";
+import type { DownReason, MembershipView } from "./membership";
+import { leaseKey } from "./names";
+import {
+  decodeLeaseRecord,
+  decodePresenceRecord,
+  encodeRecord,
+  type ProcessRecord,
+  type ProcessRole,
+} from "./records";
+import type { Singleton } from "./singleton";
+
+/** Published on `<prefix>.sys.down` by the sweeper when a process goes down. */
+export interface ProcessDownNotice {
+  id: string;
+  epoch: string;
+  role: ProcessRole;
+  reason: DownReason;
+  at: number;
+}
+
+/**
+ * The `sweeper` duty, run only by the holder of its singleton: announces every
+ * process that goes down (rooms drop that gateway's members, nodes re-home
+ * that node's rooms) and removes presence entries that no live room owner
+ * will ever clean: members of a dead gateway in rooms that are not active.
+ */
+export class Sweeper {
+  #started = false;
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #onDown = (record: ProcessRecord, reason: DownReason) =>
+    this.#track(this.#handleDown(record, reason));
+  readonly #onAcquired = () => this.#track(this.collectOrphans());
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly buckets: ClusterBuckets,
+    private readonly view: MembershipView,
+    private readonly duty: Singleton,
+    private readonly log?: Logger,
+  ) {}
+
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.view.on("down", this.#onDown);
+    this.duty.on("acquired", this.#onAcquired);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    this.view.off("down", this.#onDown);
+    this.duty.off("acquired", this.#onAcquired);
+    await Promise.allSettled(this.#pending);
+  }
+
+  /** Deletes presence entries of dead gateways in rooms with no live owner. Returns the count. */
+  async collectOrphans(): Promise<number> {
+    if (!this.duty.isHolder) return 0;
+    const { presence } = this.buckets;
+    let removed = 0;
+    for await (const key of await presence.keys()) {
+      if (await this.#isOrphan(key)) removed++;
+    }
+    if (removed > 0) this.log?.info({ removed }, "removed orphaned presence entries");
+    return removed;
+  }
+
+  async #handleDown(record: ProcessRecord, reason: DownReason): Promise<void> {
+    if (!this.duty.isHolder) return;
+    const notice: ProcessDownNotice = { ...pick(record), reason, at: Date.now() };
+    this.nc.publish(this.buckets.names.processDown, encodeRecord(notice));
+    this.log?.info({ process: record.id, role: record.role, reason }, "process down announced");
+    if (record.role === "gateway") await this.collectOrphans();
+  }
+
+  async #isOrphan(key: string): Promise<boolean> {
+    const { presence } = this.buckets;
+    const entry = await presence.get(key);
+    if (entry?.operation !== "PUT") return false;
+    let gateway: string, gatewayEpoch: string;
+    try {
+      ({ gateway, gatewayEpoch } = decodePresenceRecord(key, entry.value));
+    } catch {
+      return this.#delete(key, entry.revision);
+    }
+    if (this.view.isLive(gateway, gatewayEpoch, "gateway")) return false;
+    const [type, id] = key.split(".");
+    if (!type || !id || (await this.#roomIsOwned(type, id))) return false;
+    return this.#delete(key, entry.revision);
+  }
+
+  /** A room with a live owner cleans its own presence (single writer): leave it alone. */
+  async #roomIsOwned(type: string, id: string): Promise<boolean> {
+    const entry = await this.buckets.leases.get(leaseKey(type, id));
+    if (entry?.operation !== "PUT") return false;
+    try {
+      const lease = decodeLeaseRecord(entry.key, entry.value);
+      return lease.owner !== null && this.view.isLive(lease.owner, lease.ownerEpoch ?? "", "node");
+    } catch {
+      return false;
+    }
+  }
+
+  async #delete(key: string, revision: number): Promise<boolean> {
+    try {
+      await this.buckets.presence.delete(key, { previousSeq: revision });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #track(work: Promise<unknown>): void {
+    const tracked = work
+      .catch((err) => this.log?.warn({ err: String(err) }, "sweeper work failed"))
+      .finally(() => this.#pending.delete(tracked));
+    this.#pending.add(tracked);
+  }
+}
+
+function pick(record: ProcessRecord) {
+  return { id: record.id, epoch: record.epoch, role: record.role };
+}

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { startNatsCluster, testNamespace, until, type NatsCluster } from "@rookery/testkit";
+import { Members, TTL_MS } from "./helpers";
+
+describe("broker loss", () => {
+  let cluster: NatsCluster;
+  beforeAll(async () => {
+    cluster = await startNatsCluster(3);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  test("cluster - membership, leases and the singleton survive losing one of three servers", async () => {
+    const prefix = testNamespace("cluster broker loss");
+    // Each member prefers a different server, so one of them loses its server.
+    const rotate = (i: number) => [...cluster.urls.slice(i), ...cluster.urls.slice(0, i)];
+    const groups = [0, 1, 2].map((i) => new Members(rotate(i), prefix));
+    try {
+      const nodes = await Promise.all(groups.map((g, i) => g.start(`n${i}`, "node", { replicas: 3 })));
+      const held = await nodes[0]!.leases.acquire("chess", "before");
+      if (!held.acquired) throw new Error("could not acquire");
+      await until(() => nodes.every((n) => n.view.list("node").length === 3), 5000, "all see all");
+      await until(() => nodes.filter((n) => n.sweeper.isHolder).length === 1, 5000, "one sweeper");
+      const downs: string[] = [];
+      for (const n of nodes) n.view.on("down", (p) => downs.push(p.id));
+
+      // Kill the server leading the heartbeat bucket's stream: the hardest member to lose.
+      const jsm = await jetstreamManager(nodes[0]!.nc);
+      const info = await jsm.streams.info(`KV_${nodes[0]!.buckets.names.nodesBucket}`);
+      const leader = cluster.servers.find((s) => s.name === info.cluster?.leader);
+      if (!leader) throw new Error(`no server named ${info.cluster?.leader}`);
+      await leader.kill();
+
+      // New leases can be taken and existing ones are respected.
+      await until(async () => (await nodes[1]!.leases.acquire("chess", "after")).acquired, 10_000, "new lease");
+      const stolen = await nodes[2]!.leases.acquire("chess", "before");
+      expect(stolen.acquired).toBe(false);
+      // Heartbeats keep flowing: after two more TTLs all three are still live to everyone.
+      const watchUntil = performance.now() + 2 * TTL_MS;
+      await until(() => performance.now() > watchUntil, 3 * TTL_MS, "two TTLs pass");
+      for (const n of nodes) expect(n.view.list("node").map((p) => p.id).sort()).toEqual(["n0", "n1", "n2"]);
+      expect(downs).toEqual([]);
+      expect(nodes.filter((n) => n.sweeper.isHolder)).toHaveLength(1);
+    } finally {
+      await Promise.all(groups.map((g) => g.close()));
+    }
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * Frames between gateways and room actors over NATS (MessagePack maps with a
+ * `k` field, like the client frames). Subjects come from `names()`:
+ * requests go to `roomIn`, events to `roomEvents`, placement to `place`,
+ * process-down notices to `processDown`.
+ */
+import type { LeaveReason, MemberView, ReplayEvent, ResumeMode } from "./client-frames";
+import type { ErrorCode } from "./errors";
+import type { RoomRef } from "./identifiers";
+import type { ProcessRole } from "./names";
+import type { Value } from "./value";
+
+export const InternalKind = {
+  Join: "join",
+  Leave: "leave",
+  Input: "input",
+  Joined: "joined",
+  Left: "left",
+  Acked: "acked",
+  Err: "err",
+  Event: "ev",
+  Place: "place",
+  Placed: "placed",
+  Down: "down",
+} as const;
+export type InternalKind = (typeof InternalKind)[keyof typeof InternalKind];
+
+/** A member as the gateway presents it to a room: who, and where their socket is. */
+export interface MemberInfo {
+  id: string;
+  user: string;
+  name: string;
+  gateway: string;
+  /** Heartbeat epoch of the gateway process (a string, as in the nodes bucket). */
+  gatewayEpoch: string;
+  conn: string;
+}
+
+// ---- requests on the room inbox ----
+
+export interface RoomJoinRequest {
+  k: typeof InternalKind.Join;
+  member: MemberInfo;
+  since?: number;
+  epoch?: number;
+}
+
+export interface RoomLeaveRequest {
+  k: typeof InternalKind.Leave;
+  member: string;
+  /** The connection leaving: a leave from a connection the member no longer uses is ignored. */
+  conn: string;
+  reason?: LeaveReason;
+}
+
+export interface RoomInputRequest {
+  k: typeof InternalKind.Input;
+  member: string;
+  seq: number;
+  type: string;
+  body: Value;
+}
+
+export type RoomRequest = RoomJoinRequest | RoomLeaveRequest | RoomInputRequest;
+
+// ---- replies from the room actor ----
+
+export interface RoomJoinedReply {
+  k: typeof InternalKind.Joined;
+  epoch: number;
+  seq: number;
+  mode: ResumeMode;
+  state?: Value;
+  members: MemberView[];
+  leader: string | null;
+  replay?: ReplayEvent[];
+}
+
+export interface RoomLeftReply {
+  k: typeof InternalKind.Left;
+}
+
+export interface RoomAckedReply {
+  k: typeof InternalKind.Acked;
+  seq: number;
+  result?: Value;
+  dup?: boolean;
+}
+
+/** Failure reply to any internal request. */
+export interface ErrReply {
+  k: typeof InternalKind.Err;
+  code: ErrorCode;
+  message: string;
+  after?: number;
+}
+
+export type RoomReply = RoomJoinedReply | RoomLeftReply | RoomAckedReply | ErrReply;
+
+// ---- published on the room's event subject ----
+
+export interface RoomEvent {
+  k: typeof InternalKind.Event;
+  epoch: number;
+  /** Contiguous on this subject: every event, private or not, takes the next seq. */
+  seq: number;
+  type: string;
+  body: Value;
+  /** Recipients' member ids; absent means every member. */
+  to?: string[];
+}
+
+// ---- placement, on the place subject (queue group) ----
+
+export interface PlaceRequest {
+  k: typeof InternalKind.Place;
+  room: RoomRef;
+}
+
+export interface PlacedReply {
+  k: typeof InternalKind.Placed;
+  /** Node id now owning the room. */
+  node: string;
+  /** Room epoch of the new activation. */
+  epoch: number;
+}
+
+export type PlaceReply = PlacedReply | ErrReply;
+
+// ---- process-down notices ----
+
+/** Published when a process is known dead (expired heartbeat) or shuts down cleanly. */
+export interface DownNotice {
+  k: typeof InternalKind.Down;
+  role: ProcessRole;
+  id: string;
+  epoch: string;
+  reason?: string;
+}
+
+export type InternalFrame = RoomRequest | RoomReply | RoomEvent | PlaceRequest | PlaceReply | DownNotice;

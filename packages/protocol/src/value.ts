@@ -1,0 +1,34 @@
+/**
+ * The data model of application payloads (`body`, `state`, `result`): what
+ * plain MessagePack can carry between any two languages. Decoded `bin` values
+ * are Uint8Arrays (Buffers on Node); integers beyond 2^53 lose precision.
+ */
+export type Value = null | boolean | number | string | Uint8Array | Value[] | { [key: string]: Value };
+
+/**
+ * Whether `value` fits the {@link Value} model within `maxDepth` levels of
+ * nesting. Lets a producer check application data before encoding, since a
+ * receiver rejects anything else (Dates, Maps, undefined in arrays, …).
+ */
+export function isValue(value: unknown, maxDepth = 32): value is Value {
+  if (value === null) return true;
+  switch (typeof value) {
+    case "boolean":
+    case "number":
+    case "string":
+      return true;
+    case "object":
+      return maxDepth > 0 && isContainerValue(value, maxDepth - 1);
+    default:
+      return false;
+  }
+}
+
+function isContainerValue(value: object, maxDepth: number): boolean {
+  if (value instanceof Uint8Array) return true;
+  if (Array.isArray(value)) return value.every((item) => isValue(item, maxDepth));
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.entries(value).every(
+    ([key, item]) => key !== "__proto__" && (item === undefined || isValue(item, maxDepth)),
+  );
+}
