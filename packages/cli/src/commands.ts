@@ -14,9 +14,17 @@ interface Decoded {
   value: Record<string, unknown>;
 }
 
-async function decoded(reader: BucketReader, alias: BucketAlias, filter?: string): Promise<Decoded[]> {
+async function decoded(
+  reader: BucketReader,
+  alias: BucketAlias,
+  filter?: string,
+): Promise<Decoded[]> {
   const entries = await reader.entries(alias, filter);
-  return entries.map((e) => ({ key: e.key, revision: e.revision, value: asObject(decodeAny(e.value)) }));
+  return entries.map((e) => ({
+    key: e.key,
+    revision: e.revision,
+    value: asObject(decodeAny(e.value)),
+  }));
 }
 
 export async function nodesCommand(reader: BucketReader, out: Output): Promise<void> {
@@ -24,7 +32,9 @@ export async function nodesCommand(reader: BucketReader, out: Output): Promise<v
   const rows: Record<string, unknown>[] = (await decoded(reader, "nodes"))
     .filter((e) => e.key.startsWith("node.") || e.key.startsWith("gateway."))
     .map((e) => ({ ...e.value, age: age(Number(e.value.started), now) }));
-  rows.sort((a, b) => `${cell(a.role)}.${cell(a.id)}`.localeCompare(`${cell(b.role)}.${cell(b.id)}`));
+  rows.sort((a, b) =>
+    `${cell(a.role)}.${cell(a.id)}`.localeCompare(`${cell(b.role)}.${cell(b.id)}`),
+  );
   const duties: Record<string, unknown>[] = (await decoded(reader, "nodes", "duty.>")).map((e) => ({
     duty: e.key.slice(5),
     ...e.value,
@@ -34,15 +44,27 @@ export async function nodesCommand(reader: BucketReader, out: Output): Promise<v
   for (const d of duties) out.write(`duty ${d.duty}: ${cell(d.holder)}`);
 }
 
-export async function leasesCommand(reader: BucketReader, out: Output, node?: string): Promise<void> {
+export async function leasesCommand(
+  reader: BucketReader,
+  out: Output,
+  node?: string,
+): Promise<void> {
   const rows = (await decoded(reader, "leases"))
-    .map((e): Record<string, unknown> => ({ room: e.key, ...e.value, state: e.value.owner ? "held" : "free" }))
+    .map((e): Record<string, unknown> => ({
+      room: e.key,
+      ...e.value,
+      state: e.value.owner ? "held" : "free",
+    }))
     .filter((r) => !node || r.owner === node);
   if (out.json) return out.write(JSON.stringify({ leases: rows }));
   out.write(table(rows, ["room", "state", "owner", "ownerEpoch", "roomEpoch"]));
 }
 
-export async function presenceCommand(reader: BucketReader, out: Output, room: string): Promise<void> {
+export async function presenceCommand(
+  reader: BucketReader,
+  out: Output,
+  room: string,
+): Promise<void> {
   const [type, id] = room.split("/");
   if (!type || !id) throw new UsageError(`room must be <type>/<id>, got ${JSON.stringify(room)}`);
   const rows = (await decoded(reader, "presence", `${type}.${id}.*`)).map((e) => e.value);
@@ -66,7 +88,13 @@ export async function watchCommand(
 
 function renderChange(entry: KvWatchEntry, json: boolean): string {
   const value = entry.operation === "PUT" ? decodeAny(entry.value) : null;
-  const change = { at: entry.created.toISOString(), op: entry.operation, key: entry.key, revision: entry.revision, value };
+  const change = {
+    at: entry.created.toISOString(),
+    op: entry.operation,
+    key: entry.key,
+    revision: entry.revision,
+    value,
+  };
   if (json) return JSON.stringify(change);
   return `${change.at}  ${change.op.padEnd(5)} ${change.key}  rev=${change.revision}  ${cell(value)}`;
 }

@@ -1,7 +1,13 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Command, CommanderError, Option } from "commander";
 import { BUCKETS, BucketReader, type BucketAlias } from "./buckets";
-import { leasesCommand, nodesCommand, presenceCommand, watchCommand, type Output } from "./commands";
+import {
+  leasesCommand,
+  nodesCommand,
+  presenceCommand,
+  watchCommand,
+  type Output,
+} from "./commands";
 
 interface GlobalOptions {
   server?: string;
@@ -12,7 +18,10 @@ interface GlobalOptions {
 type Action = (reader: BucketReader, out: Output, signal: AbortSignal) => Promise<void>;
 
 /** Runs `rookery <command>`; returns the process exit code. */
-export async function main(argv: string[], write = (line: string) => console.log(line)): Promise<number> {
+export async function main(
+  argv: string[],
+  write = (line: string) => console.log(line),
+): Promise<number> {
   let action: Action | undefined;
   const program = buildProgram((a) => (action = a));
   try {
@@ -28,19 +37,28 @@ export async function main(argv: string[], write = (line: string) => console.log
 
 function buildProgram(select: (action: Action) => void): Command {
   const program = new Command("rookery")
-    .description("Inspect a Rookery cluster: processes, room leases, presence, live bucket changes.")
-    .addOption(new Option("-s, --server <url>", "NATS server URL(s), comma separated").env("NATS_URL"))
+    .description(
+      "Inspect a Rookery cluster: processes, room leases, presence, live bucket changes.",
+    )
+    .addOption(
+      new Option("-s, --server <url>", "NATS server URL(s), comma separated").env("NATS_URL"),
+    )
     .option("-p, --prefix <prefix>", "bucket and subject namespace", "rk")
     .option("--json", "print JSON instead of tables")
     .exitOverride();
-  program.command("nodes").description("live processes: role, region, load, age").action(() => {
-    select((reader, out) => nodesCommand(reader, out));
-  });
+  program
+    .command("nodes")
+    .description("live processes: role, region, load, age")
+    .action(() => {
+      select((reader, out) => nodesCommand(reader, out));
+    });
   program
     .command("leases")
     .description("room leases: owner, owner epoch, room epoch")
     .option("-n, --node <id>", "only leases held by this node")
-    .action((opts: { node?: string }) => select((reader, out) => leasesCommand(reader, out, opts.node)));
+    .action((opts: { node?: string }) =>
+      select((reader, out) => leasesCommand(reader, out, opts.node)),
+    );
   program
     .command("presence <room>")
     .description("members of a room, given as <type>/<id>")
@@ -50,14 +68,22 @@ function buildProgram(select: (action: Action) => void): Command {
     .description(`live tail of a bucket (${BUCKETS.join(", ")}), values decoded from MessagePack`)
     .action((bucket: string) => {
       if (!BUCKETS.includes(bucket as BucketAlias)) {
-        throw new CommanderError(2, "rookery.bucket", `unknown bucket ${bucket}: use ${BUCKETS.join(", ")}`);
+        throw new CommanderError(
+          2,
+          "rookery.bucket",
+          `unknown bucket ${bucket}: use ${BUCKETS.join(", ")}`,
+        );
       }
       select((reader, out, signal) => watchCommand(reader, out, bucket as BucketAlias, signal));
     });
   return program;
 }
 
-async function run(action: Action, options: GlobalOptions, write: (line: string) => void): Promise<number> {
+async function run(
+  action: Action,
+  options: GlobalOptions,
+  write: (line: string) => void,
+): Promise<number> {
   const servers = (options.server ?? "127.0.0.1:4222").split(",");
   let nc: NatsConnection;
   try {
@@ -70,7 +96,11 @@ async function run(action: Action, options: GlobalOptions, write: (line: string)
   const onSignal = () => abort.abort();
   process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
   try {
-    await action(new BucketReader(nc, options.prefix), { json: options.json === true, write }, abort.signal);
+    await action(
+      new BucketReader(nc, options.prefix),
+      { json: options.json === true, write },
+      abort.signal,
+    );
     return 0;
   } catch (err) {
     console.error(`rookery: ${(err as Error).message}`);

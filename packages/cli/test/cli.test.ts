@@ -14,15 +14,28 @@ describe("rookery cli", () => {
   const prefix = testNamespace("cli operator views");
   const members: ClusterMember[] = [];
   const rookery = async (...args: string[]) => {
-    const { stdout } = await run("node", [bin, "--server", server.url, "--prefix", prefix, ...args]);
+    const { stdout } = await run("node", [
+      bin,
+      "--server",
+      server.url,
+      "--prefix",
+      prefix,
+      ...args,
+    ]);
     return stdout;
   };
 
   beforeAll(async () => {
     server = await startNatsServer();
     nc = await connect({ servers: server.url });
-    for (const [id, role] of [["node-1", "node"], ["gw-1", "gateway"]] as const) {
-      const m = new ClusterMember(nc, { identity: { id, role, region: "eu", url: `ws://${id}` }, cluster: { prefix } });
+    for (const [id, role] of [
+      ["node-1", "node"],
+      ["gw-1", "gateway"],
+    ] as const) {
+      const m = new ClusterMember(nc, {
+        identity: { id, role, region: "eu", url: `ws://${id}` },
+        cluster: { prefix },
+      });
       await m.start();
       members.push(m);
     }
@@ -30,7 +43,16 @@ describe("rookery cli", () => {
     expect(lease.acquired).toBe(true);
     await members[0]!.buckets.presence.put(
       "chess.g1.alice",
-      encodeRecord({ member: "alice", user: "alice", name: "Alice", gateway: "gw-1", gatewayEpoch: "e", conn: "c", joinedAt: 1, leader: true }),
+      encodeRecord({
+        member: "alice",
+        user: "alice",
+        name: "Alice",
+        gateway: "gw-1",
+        gatewayEpoch: "e",
+        conn: "c",
+        joinedAt: 1,
+        leader: true,
+      }),
     );
   });
   afterAll(async () => {
@@ -51,7 +73,9 @@ describe("rookery cli", () => {
 
   test("cli - leases filters by node and presence lists a room's members", async () => {
     const leases = JSON.parse(await rookery("leases", "--node", "node-1", "--json")).leases;
-    expect(leases).toEqual([expect.objectContaining({ room: "chess.g1", owner: "node-1", roomEpoch: 1, state: "held" })]);
+    expect(leases).toEqual([
+      expect.objectContaining({ room: "chess.g1", owner: "node-1", roomEpoch: 1, state: "held" }),
+    ]);
     expect(JSON.parse(await rookery("leases", "--node", "nobody", "--json")).leases).toEqual([]);
     const presence = JSON.parse(await rookery("presence", "chess/g1", "--json"));
     expect(presence).toMatchObject({ count: 1, members: [{ member: "alice", leader: true }] });
@@ -66,7 +90,10 @@ describe("rookery cli", () => {
       await child.waitForLine(/"key":"chess.g1"/, 10_000);
       await members[0]!.leases.acquire("queue", "q9");
       const line = await child.waitForLine(/"key":"queue.q9"/, 10_000);
-      expect(JSON.parse(line)).toMatchObject({ op: "PUT", value: { owner: "node-1", roomEpoch: 1 } });
+      expect(JSON.parse(line)).toMatchObject({
+        op: "PUT",
+        value: { owner: "node-1", roomEpoch: 1 },
+      });
     } finally {
       await child.kill("SIGTERM");
     }
@@ -75,6 +102,8 @@ describe("rookery cli", () => {
   test("cli - bad usage and missing buckets fail with a clear message", async () => {
     await expect(rookery("watch", "nope")).rejects.toMatchObject({ code: 2 });
     const missing = run("node", [bin, "--server", server.url, "--prefix", "nothing_here", "nodes"]);
-    await expect(missing).rejects.toMatchObject({ stderr: expect.stringMatching(/bucket nothing_here_nodes not found/) });
+    await expect(missing).rejects.toMatchObject({
+      stderr: expect.stringMatching(/bucket nothing_here_nodes not found/),
+    });
   });
 });

@@ -101,7 +101,10 @@ async function ensureJournal(jsm: JetStreamManager, names: ClusterNames, replica
   try {
     const info = await jsm.streams.info(names.journalStream);
     if (info.config.num_replicas !== replicas) {
-      throw new BucketIncompatibleError(names.journalStream, `replicas ${info.config.num_replicas}`);
+      throw new BucketIncompatibleError(
+        names.journalStream,
+        `replicas ${info.config.num_replicas}`,
+      );
     }
     return;
   } catch (err) {

@@ -40,7 +40,8 @@ abstract class Fence {
       this.position = await write();
       return this.position;
     } catch (err) {
-      if (isWrongLastSequence(err)) throw this.#latch(new OwnershipLostError(this.target, { cause: err }));
+      if (isWrongLastSequence(err))
+        throw this.#latch(new OwnershipLostError(this.target, { cause: err }));
       throw err;
     }
   }

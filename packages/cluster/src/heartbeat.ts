@@ -138,7 +138,11 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     const sentAt = performance.now();
     const record = this.record();
     try {
-      this.#revision = await this.buckets.nodes.update(this.key, encodeRecord(record), this.#revision);
+      this.#revision = await this.buckets.nodes.update(
+        this.key,
+        encodeRecord(record),
+        this.#revision,
+      );
       this.#lastSentAt = sentAt;
       this.#armDeadline();
       this.emit("beat", record);

@@ -24,8 +24,7 @@ export interface Lease {
 }
 
 export type AcquireResult =
-  | { acquired: true; lease: Lease }
-  | { acquired: false; owner: string; ownerEpoch: string };
+  { acquired: true; lease: Lease } | { acquired: false; owner: string; ownerEpoch: string };
 
 export interface LeaseEvents {
   /** The lease is no longer ours (fail-stop, fenced write failure, or release). */
@@ -71,14 +70,23 @@ export class LeaseManager extends EventEmitter<LeaseEvents> {
     }
     const entry = await this.buckets.leases.get(key);
     const record = entry?.operation === "PUT" ? this.#decode(key, entry) : undefined;
-    return { acquired: false, owner: record?.owner ?? "unknown", ownerEpoch: record?.ownerEpoch ?? "" };
+    return {
+      acquired: false,
+      owner: record?.owner ?? "unknown",
+      ownerEpoch: record?.ownerEpoch ?? "",
+    };
   }
 
   /** Releases by a CAS update that marks the lease free (never a delete: nats-server #5162). */
   async release(lease: Lease): Promise<void> {
     if (this.#held.get(lease.key) !== lease) return;
     this.#held.delete(lease.key);
-    const free: LeaseRecord = { owner: null, ownerEpoch: null, roomEpoch: lease.roomEpoch, at: Date.now() };
+    const free: LeaseRecord = {
+      owner: null,
+      ownerEpoch: null,
+      roomEpoch: lease.roomEpoch,
+      at: Date.now(),
+    };
     try {
       await this.buckets.leases.update(lease.key, encodeRecord(free), lease.revision);
     } catch (err) {
@@ -108,14 +116,26 @@ export class LeaseManager extends EventEmitter<LeaseEvents> {
     const nextEpoch = current.roomEpoch + 1;
     if (current.owner === null || mine) return this.#write(type, id, key, entry, nextEpoch, false);
     if (await this.#ownerIsLive(current)) {
-      return { acquired: false as const, owner: current.owner, ownerEpoch: current.ownerEpoch ?? "" };
+      return {
+        acquired: false as const,
+        owner: current.owner,
+        ownerEpoch: current.ownerEpoch ?? "",
+      };
     }
     return this.#write(type, id, key, entry, nextEpoch, true);
   }
 
-  async #write(type: string, id: string, key: string, entry: KvEntry | null, roomEpoch: number, takenOver: boolean) {
+  async #write(
+    type: string,
+    id: string,
+    key: string,
+    entry: KvEntry | null,
+    roomEpoch: number,
+    takenOver: boolean,
+  ) {
     const ownerEpoch = this.heartbeat.epoch;
-    if (!this.heartbeat.isAlive()) return { acquired: false as const, owner: "self-failstopped", ownerEpoch };
+    if (!this.heartbeat.isAlive())
+      return { acquired: false as const, owner: "self-failstopped", ownerEpoch };
     const record: LeaseRecord = { owner: this.heartbeat.id, ownerEpoch, roomEpoch, at: Date.now() };
     try {
       // previousSeq 0 = "must not exist"; otherwise CAS on the revision we read.

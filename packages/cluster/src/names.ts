@@ -29,7 +29,8 @@ export function clusterNames(prefix: string): ClusterNames {
     stateBucket: `${prefix}_state`,
     journalStream: `${prefix}_journal`,
     processDown: `${prefix}.sys.down`,
-    journalSubject: (type, id) => `${prefix}.journal.${token(type, "room type")}.${token(id, "room id")}`,
+    journalSubject: (type, id) =>
+      `${prefix}.journal.${token(type, "room type")}.${token(id, "room id")}`,
   };
 }
 

@@ -65,7 +65,12 @@ const processShape: Shape = {
   load: "number",
   started: "number",
 };
-const leaseShape: Shape = { owner: "string?", ownerEpoch: "string?", roomEpoch: "number", at: "number" };
+const leaseShape: Shape = {
+  owner: "string?",
+  ownerEpoch: "string?",
+  roomEpoch: "number",
+  at: "number",
+};
 const dutyShape: Shape = { holder: "string?", epoch: "string?", at: "number" };
 const presenceShape: Shape = {
   member: "string",

@@ -41,7 +41,9 @@ export class Singleton extends EventEmitter<SingletonEvents> {
   /** True while we hold the duty and are within our fail-stop deadline. */
   get isHolder(): boolean {
     const { heartbeatTtlMs, failStopMarginMs } = this.buckets.options;
-    return this.#holding && performance.now() < this.#lastSentAt + heartbeatTtlMs - failStopMarginMs;
+    return (
+      this.#holding && performance.now() < this.#lastSentAt + heartbeatTtlMs - failStopMarginMs
+    );
   }
 
   async start(): Promise<void> {
@@ -68,7 +70,9 @@ export class Singleton extends EventEmitter<SingletonEvents> {
     if (!this.#running) return;
     this.#timer = setTimeout(() => {
       this.#tick = this.#step()
-        .catch((err) => this.log?.warn({ err: String(err), duty: this.name }, "singleton step failed"))
+        .catch((err) =>
+          this.log?.warn({ err: String(err), duty: this.name }, "singleton step failed"),
+        )
         .finally(() => this.#schedule());
     }, this.buckets.options.heartbeatIntervalMs);
   }

@@ -18,7 +18,9 @@ describe("broker loss", () => {
     const rotate = (i: number) => [...cluster.urls.slice(i), ...cluster.urls.slice(0, i)];
     const groups = [0, 1, 2].map((i) => new Members(rotate(i), prefix));
     try {
-      const nodes = await Promise.all(groups.map((g, i) => g.start(`n${i}`, "node", { replicas: 3 })));
+      const nodes = await Promise.all(
+        groups.map((g, i) => g.start(`n${i}`, "node", { replicas: 3 })),
+      );
       const held = await nodes[0]!.leases.acquire("chess", "before");
       if (!held.acquired) throw new Error("could not acquire");
       await until(() => nodes.every((n) => n.view.list("node").length === 3), 5000, "all see all");
@@ -34,13 +36,23 @@ describe("broker loss", () => {
       await leader.kill();
 
       // New leases can be taken and existing ones are respected.
-      await until(async () => (await nodes[1]!.leases.acquire("chess", "after")).acquired, 10_000, "new lease");
+      await until(
+        async () => (await nodes[1]!.leases.acquire("chess", "after")).acquired,
+        10_000,
+        "new lease",
+      );
       const stolen = await nodes[2]!.leases.acquire("chess", "before");
       expect(stolen.acquired).toBe(false);
       // Heartbeats keep flowing: after two more TTLs all three are still live to everyone.
       const watchUntil = performance.now() + 2 * TTL_MS;
       await until(() => performance.now() > watchUntil, 3 * TTL_MS, "two TTLs pass");
-      for (const n of nodes) expect(n.view.list("node").map((p) => p.id).sort()).toEqual(["n0", "n1", "n2"]);
+      for (const n of nodes)
+        expect(
+          n.view
+            .list("node")
+            .map((p) => p.id)
+            .sort(),
+        ).toEqual(["n0", "n1", "n2"]);
       expect(downs).toEqual([]);
       expect(nodes.filter((n) => n.sweeper.isHolder)).toHaveLength(1);
     } finally {

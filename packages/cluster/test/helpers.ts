@@ -14,7 +14,11 @@ export class Members {
   ) {}
 
   async connect(): Promise<NatsConnection> {
-    const nc = await connect({ servers: this.servers, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    const nc = await connect({
+      servers: this.servers,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
     this.#connections.push(nc);
     return nc;
   }

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { encodeRecord, FencedKey, decodeAny } from "@rookery/cluster";
-import { spawnChild, startNatsServer, testNamespace, until, type NatsServer } from "@rookery/testkit";
+import {
+  spawnChild,
+  startNatsServer,
+  testNamespace,
+  until,
+  type NatsServer,
+} from "@rookery/testkit";
 import { Members, TTL_MS } from "./helpers";
 
 const holderScript = new URL("./fixtures/lease-holder.ts", import.meta.url).pathname;
@@ -63,12 +69,22 @@ describe("leases", () => {
     const members = new Members(server.url, prefix);
     const holder = await spawnChild({
       script: holderScript,
-      env: { NATS_URL: server.url, PREFIX: prefix, ID: "doomed", ROOMS: "1000", TTL: String(TTL_MS) },
+      env: {
+        NATS_URL: server.url,
+        PREFIX: prefix,
+        ID: "doomed",
+        ROOMS: "1000",
+        TTL: String(TTL_MS),
+      },
     });
     try {
       const heir = await members.start("heir", "node", {}, { sweeper: false });
       await holder.waitForLine(/"event":"ready"/, 30_000);
-      await until(() => heir.view.list("node").some((p) => p.id === "doomed"), 5000, "holder visible");
+      await until(
+        () => heir.view.list("node").some((p) => p.id === "doomed"),
+        5000,
+        "holder visible",
+      );
       let downAt = 0;
       heir.view.on("down", (p) => {
         if (p.id === "doomed") downAt = performance.now();
@@ -105,25 +121,45 @@ describe("leases", () => {
     const members = new Members(server.url, prefix);
     const zombie = await spawnChild({
       script: holderScript,
-      env: { NATS_URL: server.url, PREFIX: prefix, ID: "zombie", ROOMS: "1", TTL: String(TTL_MS), WRITE_STATE: "1" },
+      env: {
+        NATS_URL: server.url,
+        PREFIX: prefix,
+        ID: "zombie",
+        ROOMS: "1",
+        TTL: String(TTL_MS),
+        WRITE_STATE: "1",
+      },
     });
     try {
       const heir = await members.start("heir", "node", {}, { sweeper: false });
       await zombie.waitForLine(/"event":"wrote"/, 30_000);
       zombie.pause();
-      await until(() => !heir.view.isLive("zombie", zombieEpoch(zombie.lines), "node"), TTL_MS + 3000, "zombie expired");
+      await until(
+        () => !heir.view.isLive("zombie", zombieEpoch(zombie.lines), "node"),
+        TTL_MS + 3000,
+        "zombie expired",
+      );
 
       const taken = await heir.leases.acquire("game", "room-0");
       if (!taken.acquired) throw new Error("heir could not take the lease over");
       expect(taken.lease.takenOver).toBe(true);
       const current = await heir.buckets.state.get("game.room-0");
-      const fence = new FencedKey(heir.buckets.state, "game.room-0", current!.revision, () => heir.heartbeat.isAlive());
+      const fence = new FencedKey(heir.buckets.state, "game.room-0", current!.revision, () =>
+        heir.heartbeat.isAlive(),
+      );
       const heirRevision = await fence.write(encodeRecord({ writer: "heir", n: 0 }));
 
       zombie.resume();
       await zombie.waitForLine(/"event":"failstop"/, 5000);
       await zombie.waitForLine(/"event":"refused"/, 5000);
-      await until(() => zombie.lines.some((l) => l.includes('"code":"OWNERSHIP_LOST"') || l.includes('"code":"FAIL_STOPPED"')), 5000, "zombie refused");
+      await until(
+        () =>
+          zombie.lines.some(
+            (l) => l.includes('"code":"OWNERSHIP_LOST"') || l.includes('"code":"FAIL_STOPPED"'),
+          ),
+        5000,
+        "zombie refused",
+      );
 
       const latest = await heir.buckets.state.get("game.room-0");
       expect(latest?.revision).toBe(heirRevision);
@@ -132,7 +168,9 @@ describe("leases", () => {
       const lastWrote = wroteAfterResume.at(-1);
       // The zombie never reports a write after the heir's: every later attempt was refused.
       const lastN = lastWrote ? JSON.parse(lastWrote).n : 0;
-      const refused = zombie.lines.filter((l) => l.includes('"event":"refused"')).map((l) => JSON.parse(l).n);
+      const refused = zombie.lines
+        .filter((l) => l.includes('"event":"refused"'))
+        .map((l) => JSON.parse(l).n);
       expect(Math.min(...refused)).toBeGreaterThan(lastN);
     } finally {
       zombie.resume();

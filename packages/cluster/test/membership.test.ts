@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { encodeRecord, type ProcessRecord } from "@rookery/cluster";
 import { startNatsServer, testNamespace, until, type NatsServer } from "@rookery/testkit";
-import { Members, TTL_MS } from "./helpers";
+import { Members } from "./helpers";
 
 describe("membership", () => {
   let server: NatsServer;
@@ -20,7 +20,11 @@ describe("membership", () => {
       watcher.view.on("down", (p, reason) => downs.push(`${p.id}:${reason}`));
       const gw = await members.start("gw-1", "gateway", {}, { region: "eu" });
       await until(() => watcher.view.list("gateway").length === 1, 5000, "gateway seen");
-      expect(watcher.view.list("gateway")[0]).toMatchObject({ id: "gw-1", role: "gateway", region: "eu" });
+      expect(watcher.view.list("gateway")[0]).toMatchObject({
+        id: "gw-1",
+        role: "gateway",
+        region: "eu",
+      });
       expect(watcher.view.isLive("gw-1", gw.heartbeat.epoch, "gateway")).toBe(true);
       await gw.stop();
       await until(() => downs.includes("gw-1:left"), 5000, "gateway left");
@@ -63,12 +67,29 @@ describe("membership", () => {
       await nodes.put("node.garbage", new Uint8Array([0xc1, 0xff, 0x00]));
       await nodes.put("node.foreign", new TextEncoder().encode(JSON.stringify({ id: "x" })));
       await nodes.put("gateway.half", encodeRecord({ id: "half", epoch: 7, role: "gateway" }));
-      const ok: ProcessRecord = { id: "ok", epoch: "e1", role: "gateway", region: "r", url: "", load: 0, started: 1 };
+      const ok: ProcessRecord = {
+        id: "ok",
+        epoch: "e1",
+        role: "gateway",
+        region: "r",
+        url: "",
+        load: 0,
+        started: 1,
+      };
       await nodes.put("gateway.ok", encodeRecord(ok));
-      await until(() => watcher.view.list("gateway").some((p) => p.id === "ok"), 5000, "valid entry seen");
+      await until(
+        () => watcher.view.list("gateway").some((p) => p.id === "ok"),
+        5000,
+        "valid entry seen",
+      );
       await until(() => invalid.length === 3, 5000, "three invalid entries reported");
       expect(invalid.sort()).toEqual(["gateway.half", "node.foreign", "node.garbage"]);
-      expect(watcher.view.list().map((p) => p.id).sort()).toEqual(["ok", "watcher"]);
+      expect(
+        watcher.view
+          .list()
+          .map((p) => p.id)
+          .sort(),
+      ).toEqual(["ok", "watcher"]);
       // A corrupted lease is overwritten by CAS, with an epoch above every earlier one.
       await watcher.buckets.leases.put("chess.broken", new Uint8Array([0x92, 0x01]));
       const result = await watcher.leases.acquire("chess", "broken");
@@ -82,7 +103,10 @@ describe("membership", () => {
     const own = await startNatsServer();
     const members = new Members(own.url, testNamespace("heartbeat failstop broker paused"));
     try {
-      const node = await members.start("n1", "node", { heartbeatTtlMs: 1500, failStopMarginMs: 300 });
+      const node = await members.start("n1", "node", {
+        heartbeatTtlMs: 1500,
+        failStopMarginMs: 300,
+      });
       const oldEpoch = node.heartbeat.epoch;
       const lease = await node.leases.acquire("chess", "g1");
       expect(lease.acquired).toBe(true);

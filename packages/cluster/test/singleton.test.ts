@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connect } from "@nats-io/transport-node";
-import { decodeAny, encodeRecord, type ProcessDownNotice, type PresenceRecord } from "@rookery/cluster";
-import { spawnChild, startNatsServer, testNamespace, until, type NatsServer } from "@rookery/testkit";
+import {
+  decodeAny,
+  encodeRecord,
+  type ProcessDownNotice,
+  type PresenceRecord,
+} from "@rookery/cluster";
+import {
+  spawnChild,
+  startNatsServer,
+  testNamespace,
+  until,
+  type NatsServer,
+} from "@rookery/testkit";
 import { Members, TTL_MS } from "./helpers";
 
 const holderScript = new URL("./fixtures/lease-holder.ts", import.meta.url).pathname;
@@ -34,7 +45,9 @@ describe("singleton", () => {
       await first.kill("SIGKILL");
       await until(() => holders() === 1, TTL_MS * 2 + 2000, "duty handed over");
       const handoverMs = performance.now() - killedAt;
-      expect(handoverMs).toBeLessThan(TTL_MS + others[0]!.buckets.options.heartbeatIntervalMs + 1000);
+      expect(handoverMs).toBeLessThan(
+        TTL_MS + others[0]!.buckets.options.heartbeatIntervalMs + 1000,
+      );
       // Exactly one, and it stays one.
       for (let i = 0; i < 10; i++) {
         expect(holders()).toBe(1);
@@ -54,7 +67,11 @@ describe("singleton", () => {
       await until(() => a.sweeper.isHolder || b.sweeper.isHolder, 5000, "someone holds");
       const [holder, other] = a.sweeper.isHolder ? [a, b] : [b, a];
       await holder.stop();
-      await until(() => other.sweeper.isHolder, 2 * other.buckets.options.heartbeatIntervalMs + 1000, "other holds");
+      await until(
+        () => other.sweeper.isHolder,
+        2 * other.buckets.options.heartbeatIntervalMs + 1000,
+        "other holds",
+      );
     } finally {
       await members.close();
     }
@@ -78,8 +95,14 @@ describe("singleton", () => {
       const owned = await sweeperNode.leases.acquire("party", "live");
       expect(owned.acquired).toBe(true);
       const member = (id: string): PresenceRecord => ({
-        member: id, user: id, name: id, gateway: "gw-1", gatewayEpoch: gw.heartbeat.epoch,
-        conn: "c1", joinedAt: Date.now(), leader: true,
+        member: id,
+        user: id,
+        name: id,
+        gateway: "gw-1",
+        gatewayEpoch: gw.heartbeat.epoch,
+        conn: "c1",
+        joinedAt: Date.now(),
+        leader: true,
       });
       const presence = sweeperNode.buckets.presence;
       await presence.put("party.idle.u1", encodeRecord(member("u1")));
@@ -90,8 +113,15 @@ describe("singleton", () => {
       gw.heartbeat.removeAllListeners();
       await gw.nc.close();
       await until(() => notices.some((n) => n.id === "gw-1"), TTL_MS + 3000, "down notice");
-      expect(notices.find((n) => n.id === "gw-1")).toMatchObject({ role: "gateway", reason: "expired" });
-      await until(async () => (await presence.get("party.idle.u1"))?.operation === "DEL", 3000, "orphan removed");
+      expect(notices.find((n) => n.id === "gw-1")).toMatchObject({
+        role: "gateway",
+        reason: "expired",
+      });
+      await until(
+        async () => (await presence.get("party.idle.u1"))?.operation === "DEL",
+        3000,
+        "orphan removed",
+      );
       expect((await presence.get("party.idle.junk"))?.operation).toBe("DEL");
       // The owned room's member is the owner's to remove, not the sweeper's.
       expect((await presence.get("party.live.u2"))?.operation).toBe("PUT");

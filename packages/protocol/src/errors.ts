@@ -100,7 +100,12 @@ export class ProtocolError extends Error {
   context: ErrorContext;
 
   constructor(code: ErrorCode, message: string, options: ProtocolErrorOptions = {}) {
+    // These errors describe bad input, not a fault in our code: a stack is
+    // noise, and capturing one was most of the cost of rejecting a frame.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    Error.stackTraceLimit = stackTraceLimit;
     this.code = code;
     this.context = options.context ?? {};
   }

@@ -107,7 +107,8 @@ async function launchMembers(
     ),
   );
   const failed = started.find((r) => r.status === "rejected");
-  if (failed === undefined) return started.map((r) => (r as PromiseFulfilledResult<NatsServer>).value);
+  if (failed === undefined)
+    return started.map((r) => (r as PromiseFulfilledResult<NatsServer>).value);
   await disposeAll(started);
   throw failed.reason;
 }
@@ -142,10 +143,7 @@ async function waitReady(cluster: NatsCluster, jetstream: boolean): Promise<void
  * other as one cluster, and waits for the full route mesh and, with JetStream, an agreed meta
  * leader. Restarting a member keeps its ports and routes, so it rejoins.
  */
-export async function startNatsCluster(
-  size = 3,
-  opts?: NatsServerOptions,
-): Promise<NatsCluster> {
+export async function startNatsCluster(size = 3, opts?: NatsServerOptions): Promise<NatsCluster> {
   if (!Number.isInteger(size) || size < 2) {
     throw new NatsClusterStartError(`a cluster needs at least 2 servers, got ${size}`);
   }

@@ -29,7 +29,7 @@ import { until } from "./until";
 
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000;
-const JETSTREAM_READY_TIMEOUT_MS = 20_000;
+const JETSTREAM_READY_TIMEOUT_MS = 30_000;
 
 /** One running nats-server process. */
 export interface Launched {

@@ -82,11 +82,13 @@ class ChildOutput {
         this.#waiters.delete(waiter);
         reject(this.#timeoutError(re, timeoutMs));
       }, timeoutMs);
-      const settle = <A>(fn: (a: A) => void) => (a: A) => {
-        clearTimeout(timer);
-        this.#waiters.delete(waiter);
-        fn(a);
-      };
+      const settle =
+        <A>(fn: (a: A) => void) =>
+        (a: A) => {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          fn(a);
+        };
       const waiter: Waiter = { re, resolve: settle(resolve), reject: settle(reject) };
       this.#waiters.add(waiter);
     });
@@ -103,8 +105,8 @@ class ChildOutput {
   }
 
   #context(): string {
-    const stdout = new LineTail(20);
-    for (const line of this.lines.slice(-20)) stdout.push(line);
+    const stdout = new LineTail(20, 5);
+    for (const line of this.lines) stdout.push(line);
     return `${stdout.format("stdout")}${this.stderr.format("stderr")}`;
   }
 

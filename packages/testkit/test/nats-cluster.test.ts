@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import { expect, test } from "vitest";
-import { startNatsCluster, testNamespace, until } from "../src/index";
+import { NatsClusterStartError, startNatsCluster, testNamespace, until } from "../src/index";
 
 test("testkit - 3-server cluster serves R3 KV with a member down and the member rejoins", async () => {
   await using cluster = await startNatsCluster(3);
@@ -22,9 +22,7 @@ test("testkit - 3-server cluster serves R3 KV with a member down and the member 
     // Neither the bucket's leader nor the meta leader, so no election slows the test down.
     const metaLeader = await cluster.metaLeader();
     expect(metaLeader).toBeDefined();
-    const victim = cluster.servers.find(
-      (s) => s.name !== info.cluster?.leader && s !== metaLeader,
-    );
+    const victim = cluster.servers.find((s) => s.name !== info.cluster?.leader && s !== metaLeader);
     if (victim === undefined) throw new Error("no follower");
     const { url, clusterPort } = victim;
     await victim.kill();
@@ -58,4 +56,34 @@ test("testkit - 3-server cluster serves R3 KV with a member down and the member 
   } finally {
     await nc.close();
   }
+});
+
+test("testkit - a fully stopped cluster restarted concurrently keeps its JetStream data", async () => {
+  await using cluster = await startNatsCluster(3);
+  const bucket = testNamespace("cluster full restart");
+  const nc = await connect({ servers: cluster.urls });
+  const kv = await new Kvm(nc).create(bucket, { replicas: 3 });
+  await kv.put("k", "kept");
+  await nc.close();
+
+  await cluster.stop();
+  expect(cluster.servers.every((s) => s.pid === undefined)).toBe(true);
+  await Promise.all(cluster.servers.map((s) => s.restart()));
+
+  const again = await connect({ servers: cluster.urls });
+  try {
+    const reopened = await new Kvm(jetstream(again, { timeout: 1_000 })).open(bucket);
+    const value = await until(
+      async () => (await reopened.get("k"))?.string(),
+      15_000,
+      "key readable after full restart",
+    );
+    expect(value).toBe("kept");
+  } finally {
+    await again.close();
+  }
+});
+
+test("testkit - startNatsCluster refuses a one-server cluster", async () => {
+  await expect(startNatsCluster(1)).rejects.toBeInstanceOf(NatsClusterStartError);
 });

@@ -1,7 +1,7 @@
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, test } from "vitest";
-import { startNatsServer, testNamespace, until } from "../src/index";
+import { NatsServerStartError, startNatsServer, testNamespace, until } from "../src/index";
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -63,6 +63,13 @@ describe("testkit - single server", () => {
     } finally {
       await nc.close();
     }
+  });
+
+  test("testkit - a server that cannot start fails with its output", async () => {
+    const error = await startNatsServer({ args: ["--no_such_flag"] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NatsServerStartError);
+    expect((error as NatsServerStartError).code).toBe("NATS_SERVER_START");
+    expect(String(error)).toMatch(/exited during startup[\s\S]*no_such_flag/);
   });
 
   test("testkit - stop is idempotent and dispose removes the store dir", async () => {

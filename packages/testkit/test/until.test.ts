@@ -25,11 +25,9 @@ describe("testkit - until", () => {
 
   test("testkit - until times out with the last error as cause", async () => {
     const boom = new Error("still booting");
-    const error = await until(
-      () => Promise.reject(boom),
-      100,
-      "server booted",
-    ).catch((e: unknown) => e);
+    const error = await until(() => Promise.reject(boom), 100, "server booted").catch(
+      (e: unknown) => e,
+    );
     expect(String(error)).toContain("last error: Error: still booting");
     expect((error as Error).cause).toBe(boom);
   });

@@ -1,0 +1,84 @@
+import fc from "fast-check"; import { encodeFrame } from "@rookery/protocol"; import { families } from "./fixtures"; import { bytesOf } from "./helpers"; const validBytes = families.flatMap((f) => f.frames.map((frame) => encodeFrame(frame)));
+// ---- generators ----
+
+export const randomBytes = fc.uint8Array({ maxLength: 200 });
+
+/** Random bytes behind a map header, so the scan gets past the first byte. */
+export const mapLikeBytes = fc
+  .tuple(fc.integer({ min: 0x80, max: 0x8f }), fc.uint8Array({ maxLength: 120 }))
+  .map(([head, rest]) => Uint8Array.from([head, ...rest]));
+
+const validFrame = fc.constantFrom(...validBytes);
+
+type Mutation = (bytes: Uint8Array) => Uint8Array;
+
+const bitFlips: fc.Arbitrary<Mutation> = fc
+  .array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 4 })
+  .map((flips) => (bytes) => {
+    const out = bytes.slice();
+    for (const [at, bit] of flips) if (out.length > 0) out[at % out.length]! ^= 1 << bit;
+    return out;
+  });
+
+const truncation: fc.Arbitrary<Mutation> = fc.nat().map((n) => (bytes) => bytes.slice(0, n % (bytes.length + 1)));
+
+const splice: fc.Arbitrary<Mutation> = fc
+  .tuple(fc.nat(), fc.nat({ max: 8 }), fc.uint8Array({ maxLength: 12 }))
+  .map(([at, remove, insert]) => (bytes) => {
+    const start = at % (bytes.length + 1);
+    return Uint8Array.from([...bytes.subarray(0, start), ...insert, ...bytes.subarray(start + remove)]);
+  });
+
+const interesting = [0x00, 0x7f, 0x80, 0x8f, 0x90, 0xc0, 0xc1, 0xc4, 0xc7, 0xd4, 0xd9, 0xdb, 0xdd, 0xdf, 0xff];
+const interestingByte: fc.Arbitrary<Mutation> = fc
+  .tuple(fc.nat(), fc.constantFrom(...interesting))
+  .map(([at, byte]) => (bytes) => {
+    const out = bytes.slice();
+    if (out.length > 0) out[at % out.length] = byte;
+    return out;
+  });
+
+const mutation = fc.oneof(bitFlips, truncation, splice, interestingByte);
+export const mutatedFrame = fc
+  .tuple(validFrame, fc.array(mutation, { minLength: 1, maxLength: 3 }))
+  .map(([bytes, steps]) => steps.reduce((acc, step) => step(acc), Uint8Array.from(bytes)));
+
+/** Values MessagePack can carry, including ones no frame field accepts. */
+const msgpackValue = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.double(),
+    fc.constantFrom(0, 1, -1, 2 ** 53, 2 ** 32, Number.MAX_SAFE_INTEGER),
+    fc.string({ maxLength: 20 }),
+    fc.constantFrom("chess", "g-42", "$join", "snapshot", "replay", "alice:Sx7Qm2Lp9Zt4Wn8R", ""),
+    fc.uint8Array({ maxLength: 8 }),
+    fc.array(tie("value"), { maxLength: 4 }),
+    fc.dictionary(fc.string({ maxLength: 8 }), tie("value"), { maxKeys: 4 }),
+  ),
+})).value;
+
+const allKinds = [...new Set(families.flatMap((f) => f.frames.map((frame) => frame.k)))];
+
+/** A valid frame with some fields replaced by random values, or a random map with a real kind. */
+export const wrongShape = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom(...families.flatMap((f) => f.frames)),
+      fc.array(fc.tuple(fc.nat(), msgpackValue), { minLength: 1, maxLength: 3 }),
+    )
+    .map(([frame, swaps]) => {
+      const copy: Record<string, unknown> = { ...frame };
+      const keys = Object.keys(copy);
+      for (const [at, value] of swaps) copy[keys[at % keys.length]!] = value;
+      return bytesOf(copy);
+    }),
+  fc
+    .tuple(fc.constantFrom(...allKinds), fc.dictionary(fc.string({ maxLength: 8 }), msgpackValue, { maxKeys: 6 }))
+    .map(([k, rest]) => bytesOf({ ...rest, k })),
+  msgpackValue.map((value) => bytesOf(value)),
+);
+
+// ---- properties ----

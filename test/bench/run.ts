@@ -1,0 +1,10 @@
+/** `npm run bench [-- name...]`: runs the named benchmarks (all by default). */
+import { runLiveness } from "./liveness";
+
+const benches: Record<string, () => Promise<void>> = { liveness: runLiveness };
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+for (const name of wanted.length ? wanted : Object.keys(benches)) {
+  const bench = benches[name];
+  if (!bench) throw new Error(`unknown benchmark ${name}: ${Object.keys(benches).join(", ")}`);
+  await bench();
+}
