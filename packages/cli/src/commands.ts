@@ -35,13 +35,16 @@ export async function nodesCommand(reader: BucketReader, out: Output): Promise<v
   rows.sort((a, b) =>
     `${cell(a.role)}.${cell(a.id)}`.localeCompare(`${cell(b.role)}.${cell(b.id)}`),
   );
-  const duties: Record<string, unknown>[] = (await decoded(reader, "nodes", "duty.>")).map((e) => ({
-    duty: e.key.slice(5),
-    ...e.value,
-  }));
+  const duties: Record<string, unknown>[] = (await decoded(reader, "leases", "=duty.>")).map(
+    (e) => ({
+      duty: e.key.slice("=duty.".length),
+      holder: e.value.owner,
+      holderEpoch: e.value.ownerEpoch,
+    }),
+  );
   if (out.json) return out.write(JSON.stringify({ processes: rows, duties }));
   out.write(table(rows, ["id", "role", "region", "load", "age", "epoch", "url"]));
-  for (const d of duties) out.write(`duty ${d.duty}: ${cell(d.holder)}`);
+  for (const d of duties) out.write(`duty ${cell(d.duty)}: ${cell(d.holder)}`);
 }
 
 export async function leasesCommand(
@@ -50,6 +53,7 @@ export async function leasesCommand(
   node?: string,
 ): Promise<void> {
   const rows = (await decoded(reader, "leases"))
+    .filter((e) => !e.key.startsWith("=duty."))
     .map((e): Record<string, unknown> => ({
       room: e.key,
       ...e.value,
@@ -80,10 +84,12 @@ export async function watchCommand(
   alias: BucketAlias,
   signal: AbortSignal,
 ): Promise<void> {
-  const kv: KV = await reader.open(alias);
-  const iter = await kv.watch({ key: ">" });
-  signal.addEventListener("abort", () => iter.stop(), { once: true });
-  for await (const entry of iter) out.write(renderChange(entry, out.json));
+  const tail = async (kv: KV) => {
+    const iter = await kv.watch({ key: ">" });
+    signal.addEventListener("abort", () => iter.stop(), { once: true });
+    for await (const entry of iter) out.write(renderChange(entry, out.json));
+  };
+  await Promise.all((await reader.open(alias)).map(tail));
 }
 
 function renderChange(entry: KvWatchEntry, json: boolean): string {

@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { Kvm, type KV } from "@nats-io/kv";
+import { Kvm, type KV, type KvStatus } from "@nats-io/kv";
 import { BucketIncompatibleError, JetStreamUnavailableError } from "./errors";
 import { clusterNames, type ClusterNames } from "./names";
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from "./options";
@@ -9,7 +9,8 @@ import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions
 export interface ClusterBuckets {
   names: ClusterNames;
   options: ResolvedClusterOptions;
-  nodes: KV;
+  /** Heartbeat buckets; a process is live by a majority of them. */
+  nodes: KV[];
   leases: KV;
   presence: KV;
   state: KV;
@@ -28,16 +29,16 @@ export async function ensureBuckets(
   const names = clusterNames(resolved.prefix);
   const jsm = await openManager(nc);
   // Creating a replicated stream takes seconds; data-path operations get the short timeout.
-  const provision = new Kvm(jetstream(nc, { timeout: PROVISION_TIMEOUT_MS }));
+  const provision = new Kvm(jetstream(nc, { timeout: PROVISION_ATTEMPT_MS }));
   const data = new Kvm(jetstream(nc, { timeout: resolved.opTimeoutMs }));
   const replicas = resolved.replicas;
   const open = async (name: string, spec: BucketSpec) => {
     await provisionBucket(provision, name, spec);
-    await waitForLeader(jsm, `KV_${name}`, replicas);
+    await waitForLeader(jsm, `KV_${name}`, spec.replicas);
     return data.open(name);
   };
   const [nodes, leases, presence, state] = await Promise.all([
-    open(names.nodesBucket, { replicas, ttl: resolved.heartbeatTtlMs, history: 1 }),
+    Promise.all(heartbeatSpecs(names, resolved).map(([name, spec]) => open(name, spec))),
     open(names.leasesBucket, { replicas, history: 1 }),
     open(names.presenceBucket, { replicas, history: 1 }),
     open(names.stateBucket, { replicas, history: 1 }),
@@ -49,7 +50,7 @@ export async function ensureBuckets(
 
 async function openManager(nc: NatsConnection): Promise<JetStreamManager> {
   try {
-    return await jetstreamManager(nc, { checkAPI: true, timeout: PROVISION_TIMEOUT_MS });
+    return await jetstreamManager(nc, { checkAPI: true, timeout: PROVISION_ATTEMPT_MS });
   } catch (cause) {
     throw new JetStreamUnavailableError({ cause });
   }
@@ -59,19 +60,44 @@ interface BucketSpec {
   replicas: number;
   history: number;
   ttl?: number;
+  placement?: { cluster: string; tags: string[] };
 }
 
-const PROVISION_TIMEOUT_MS = 15_000;
+function heartbeatSpecs(
+  names: ClusterNames,
+  options: ResolvedClusterOptions,
+): [string, BucketSpec][] {
+  const tags = options.heartbeatTags;
+  const ttl = options.heartbeatTtlMs;
+  if (tags.length === 0) {
+    return [[names.nodesBuckets(1)[0]!, { replicas: options.replicas, ttl, history: 1 }]];
+  }
+  // One single-replica bucket per server: no raft group, so no leader election can stall it.
+  const bucketNames = names.nodesBuckets(tags.length);
+  return tags.map((tag, i) => [
+    bucketNames[i]!,
+    { replicas: 1, ttl, history: 1, placement: { cluster: "", tags: [tag] } },
+  ]);
+}
+
+const PROVISION_TIMEOUT_MS = 20_000;
+const PROVISION_ATTEMPT_MS = 3_000;
 
 async function provisionBucket(kvm: Kvm, name: string, spec: BucketSpec): Promise<void> {
-  let kv: KV;
-  try {
-    kv = await kvm.create(name, spec);
-  } catch (cause) {
-    if (!isConfigConflict(cause)) throw cause;
-    throw new BucketIncompatibleError(name, errorMessage(cause), { cause });
-  }
-  const status = await kv.status();
+  await retryTransient(async () => {
+    let kv: KV;
+    try {
+      kv = await kvm.create(name, spec);
+    } catch (cause) {
+      if (isConfigConflict(cause))
+        throw new BucketIncompatibleError(name, errorMessage(cause), { cause });
+      throw cause;
+    }
+    checkCompatible(name, await kv.status(), spec);
+  });
+}
+
+function checkCompatible(name: string, status: KvStatus, spec: BucketSpec): void {
   if (status.replicas !== spec.replicas) {
     throw new BucketIncompatibleError(name, `replicas ${status.replicas}, want ${spec.replicas}`);
   }
@@ -92,30 +118,56 @@ async function waitForLeader(jsm: JetStreamManager, stream: string, replicas: nu
   throw new Error(`stream ${stream} elected no leader within ${PROVISION_TIMEOUT_MS} ms`);
 }
 
+function isTransient(err: unknown): boolean {
+  return /timeout|not found|no responders/i.test(errorMessage(err));
+}
+
 function isConfigConflict(err: unknown): boolean {
   return /already in use|different configuration|replicas/i.test(errorMessage(err));
 }
 
 async function ensureJournal(jsm: JetStreamManager, names: ClusterNames, replicas: number) {
-  const subjects = [`${names.prefix}.journal.>`];
-  try {
-    const info = await jsm.streams.info(names.journalStream);
-    if (info.config.num_replicas !== replicas) {
+  const name = names.journalStream;
+  await retryTransient(async () => {
+    const info = await jsm.streams.info(name).catch((err: unknown) => {
+      if (errorMessage(err).includes("stream not found")) return undefined;
+      throw err;
+    });
+    if (info && info.config.num_replicas !== replicas) {
       throw new BucketIncompatibleError(
-        names.journalStream,
-        `replicas ${info.config.num_replicas}`,
+        name,
+        `replicas ${info.config.num_replicas}, want ${replicas}`,
       );
     }
-    return;
-  } catch (err) {
-    if (err instanceof BucketIncompatibleError) throw err;
-    if (!errorMessage(err).includes("not found")) throw err;
-  }
-  try {
-    await jsm.streams.add({ name: names.journalStream, subjects, num_replicas: replicas });
-  } catch (cause) {
-    if (!isConfigConflict(cause)) throw cause;
-    throw new BucketIncompatibleError(names.journalStream, errorMessage(cause), { cause });
+    if (info) return;
+    try {
+      await jsm.streams.add({
+        name,
+        subjects: [`${names.prefix}.journal.>`],
+        num_replicas: replicas,
+      });
+    } catch (cause) {
+      if (isConfigConflict(cause))
+        throw new BucketIncompatibleError(name, errorMessage(cause), { cause });
+      throw cause;
+    }
+  });
+}
+
+/**
+ * nats-server 2.9 may leave stream requests unanswered, or answer "not found",
+ * while another process's create of the same stream is in flight: ask again.
+ */
+async function retryTransient<T>(attempt: () => Promise<T>): Promise<T> {
+  const deadline = performance.now() + PROVISION_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (err instanceof BucketIncompatibleError) throw err;
+      if (!isTransient(err) || performance.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
 

@@ -82,7 +82,14 @@ export class ClusterMember {
     this.#view = new MembershipView(buckets, this.log);
     await this.#view.start();
     this.#leases = new LeaseManager(buckets, this.#heartbeat, this.#view, this.log);
-    this.#duty = new Singleton(buckets, this.#heartbeat, "sweeper", this.log);
+    this.#duty = new Singleton(
+      buckets,
+      this.#heartbeat,
+      this.#view,
+      this.#leases,
+      "sweeper",
+      this.log,
+    );
     if (this.options.sweeper !== false) {
       this.#sweeper = new Sweeper(this.nc, buckets, this.#view, this.#duty, this.log);
       this.#sweeper.start();

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { randomBytes } from "node:crypto";
+import type { KV } from "@nats-io/kv";
 import type { Logger } from "pino";
 import type { ClusterBuckets } from "./buckets";
 import { isWrongLastSequence } from "./errors";
@@ -16,7 +17,7 @@ export interface ProcessIdentity {
 }
 
 export const FailStopReason = {
-  /** No heartbeat succeeded for TTL - margin: our key may expire any moment. */
+  /** No heartbeat reached a majority for TTL - margin: our key may expire any moment. */
   HeartbeatMissed: "heartbeat-missed",
   /** Another incarnation wrote our key: we are no longer this id. */
   Superseded: "superseded",
@@ -32,17 +33,23 @@ export interface HeartbeatEvents {
 }
 
 export const newEpoch = () => randomBytes(8).toString("hex");
+export const majority = (count: number) => Math.floor(count / 2) + 1;
+const RETRY_MS = 200;
+
+/** Outcome of one write to one heartbeat bucket. */
+type BeatOutcome = "ok" | "failed" | "superseded";
 
 /**
- * Keeps this process's `rk_nodes` key alive every TTL/3 under a per-start
- * epoch, and fail-stops before that key can expire on the server: the local
- * deadline runs from when the last successful heartbeat was *sent*, so a
+ * Keeps this process's heartbeat key alive every TTL/3 under a per-start
+ * epoch, in every heartbeat bucket, and counts a round as successful when a
+ * majority of them took it. It fail-stops before the key can expire: the
+ * local deadline runs from when the last successful round was *sent*, so a
  * paused or partitioned process gives up before anyone may take over.
  */
 export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   readonly key: string;
   #epoch = newEpoch();
-  #revision = 0;
+  #revisions: number[];
   #lastSentAt = 0;
   #failed = false;
   #running = false;
@@ -59,6 +66,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   ) {
     super();
     this.key = processKey(identity.role, identity.id);
+    this.#revisions = buckets.nodes.map(() => 0);
   }
 
   get epoch(): string {
@@ -72,7 +80,11 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   /** Registers (overwriting any earlier incarnation of this id) and starts beating. */
   async start(): Promise<void> {
     if (this.#running) return;
-    await this.#register();
+    if (!(await this.#register())) {
+      throw new Error(
+        `heartbeat ${this.key} reached no majority of ${this.buckets.nodes.length} bucket(s)`,
+      );
+    }
     this.#running = true;
     this.#schedule();
   }
@@ -85,11 +97,13 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     clearTimeout(this.#deadlineTimer);
     await this.#beating;
     if (this.#failed) return;
-    try {
-      await this.buckets.nodes.delete(this.key, { previousSeq: this.#revision });
-    } catch (err) {
-      this.log?.warn({ err }, "could not delete heartbeat key on stop");
-    }
+    await Promise.all(
+      this.buckets.nodes.map((kv, i) =>
+        kv.delete(this.key, { previousSeq: this.#revisions[i] }).catch((err: unknown) => {
+          this.log?.warn({ err: String(err) }, "could not delete heartbeat key on stop");
+        }),
+      ),
+    );
   }
 
   /** False once the fail-stop deadline passed: callers must not write owned state. */
@@ -115,70 +129,103 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     };
   }
 
-  async #register(): Promise<void> {
+  /** The first write of an incarnation is a plain put: it replaces whatever a crashed one left. */
+  async #register(): Promise<boolean> {
     const sentAt = performance.now();
-    this.#revision = await this.buckets.nodes.put(this.key, encodeRecord(this.record()));
+    const value = encodeRecord(this.record());
+    const results = await Promise.allSettled(
+      this.buckets.nodes.map((kv) => kv.put(this.key, value)),
+    );
+    results.forEach((r, i) => (this.#revisions[i] = r.status === "fulfilled" ? r.value : 0));
+    if (results.filter((r) => r.status === "fulfilled").length < majority(results.length))
+      return false;
     this.#lastSentAt = sentAt;
     this.#failed = false;
     this.#armDeadline();
+    return true;
   }
 
-  #schedule(): void {
+  /** Beats at a fixed cadence; a failed round is retried sooner, since the deadline is running. */
+  #schedule(delay = this.buckets.options.heartbeatIntervalMs): void {
     if (!this.#running) return;
     this.#beatTimer = setTimeout(() => {
-      this.#beating = this.#beat().finally(() => {
+      const startedAt = performance.now();
+      this.#beating = this.#beat().then((ok) => {
         this.#beating = undefined;
-        this.#schedule();
+        const interval = this.buckets.options.heartbeatIntervalMs;
+        const next = Math.max(0, interval - (performance.now() - startedAt));
+        this.#schedule(ok ? next : Math.min(RETRY_MS, next));
       });
-    }, this.buckets.options.heartbeatIntervalMs);
+    }, delay);
   }
 
-  async #beat(): Promise<void> {
+  /** One round; true when a majority of buckets took it. */
+  async #beat(): Promise<boolean> {
+    // A round that starts past the deadline must not revive this epoch: someone may own our rooms.
+    if (!this.#failed && performance.now() >= this.deadline())
+      this.#failStop(FailStopReason.HeartbeatMissed);
     if (this.#failed) return this.#rejoin();
     const sentAt = performance.now();
     const record = this.record();
+    const value = encodeRecord(record);
+    const outcomes = await Promise.all(
+      this.buckets.nodes.map((kv, i) => this.#beatOne(kv, i, value)),
+    );
+    if (outcomes.includes("superseded")) {
+      this.#failStop(FailStopReason.Superseded);
+      return false;
+    }
+    if (outcomes.filter((o) => o === "ok").length < majority(outcomes.length)) return false;
+    this.#lastSentAt = sentAt;
+    this.#armDeadline();
+    this.emit("beat", record);
+    return true;
+  }
+
+  async #beatOne(kv: KV, i: number, value: Uint8Array): Promise<BeatOutcome> {
     try {
-      this.#revision = await this.buckets.nodes.update(
-        this.key,
-        encodeRecord(record),
-        this.#revision,
-      );
-      this.#lastSentAt = sentAt;
-      this.#armDeadline();
-      this.emit("beat", record);
+      // previousSeq 0 (after an expiry or a lost bucket) means "must not exist".
+      this.#revisions[i] = await kv.put(this.key, value, { previousSeq: this.#revisions[i] });
+      return "ok";
     } catch (err) {
-      if (isWrongLastSequence(err)) await this.#resolveConflict();
-      else this.log?.warn({ err: String(err) }, "heartbeat failed");
+      if (isWrongLastSequence(err)) return this.#resolveConflict(kv, i);
+      this.log?.debug({ err: String(err), bucket: i }, "heartbeat write failed");
+      return "failed";
     }
   }
 
-  /** A failed CAS means either our own earlier write landed unacknowledged, or a successor wrote. */
-  async #resolveConflict(): Promise<void> {
-    const entry = await this.buckets.nodes.get(this.key).catch(() => null);
-    if (entry?.operation === "PUT") {
-      try {
-        const current = decodeProcessRecord(this.key, entry.value);
-        if (current.epoch === this.#epoch) {
-          this.#revision = entry.revision;
-          return;
-        }
-      } catch {
-        // a corrupted value under our key is someone else's write
-      }
-      return this.#failStop(FailStopReason.Superseded);
+  /** A failed CAS: our own unacknowledged write landed, the key expired, or a successor wrote. */
+  async #resolveConflict(kv: KV, i: number): Promise<BeatOutcome> {
+    const entry = await kv.get(this.key).catch(() => undefined);
+    if (entry === undefined) return "failed";
+    if (entry === null || entry.operation !== "PUT") {
+      this.#revisions[i] = entry?.revision ?? 0;
+      return "failed";
     }
-    // Our key is gone: it expired, so we are already dead to the cluster.
-    this.#failStop(FailStopReason.HeartbeatMissed);
+    let other: ProcessRecord;
+    try {
+      other = decodeProcessRecord(this.key, entry.value);
+    } catch {
+      // A corrupted value: overwrite it at its revision next round.
+      this.#revisions[i] = entry.revision;
+      return "failed";
+    }
+    // Our own write that landed unacknowledged, or an older incarnation's leftover
+    // in a bucket that was unreachable when we registered: overwrite it next round.
+    if (other.epoch === this.#epoch || other.started < this.#started) {
+      this.#revisions[i] = entry.revision;
+      return "failed";
+    }
+    return "superseded";
   }
 
+  /** Node timers may fire a little early against performance.now(): re-arm until really past. */
   #armDeadline(): void {
     clearTimeout(this.#deadlineTimer);
-    const wait = Math.max(0, this.deadline() - performance.now());
-    this.#deadlineTimer = setTimeout(() => {
-      if (!this.#failed && performance.now() >= this.deadline()) {
-        this.#failStop(FailStopReason.HeartbeatMissed);
-      }
-    }, wait);
+    if (this.#failed) return;
+    const wait = this.deadline() - performance.now();
+    if (wait <= 0) return this.#failStop(FailStopReason.HeartbeatMissed);
+    this.#deadlineTimer = setTimeout(() => this.#armDeadline(), wait + 1);
   }
 
   #failStop(reason: FailStopReason): void {
@@ -194,14 +241,16 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   }
 
   /** After a missed deadline we come back as a new incarnation, never as the old one. */
-  async #rejoin(): Promise<void> {
+  async #rejoin(): Promise<boolean> {
     this.#epoch = newEpoch();
     try {
-      await this.#register();
+      if (!(await this.#register())) return false;
       this.log?.info({ epoch: this.#epoch }, "rejoined under a new epoch");
       this.emit("rejoined", this.#epoch);
+      return true;
     } catch (err) {
       this.log?.warn({ err: String(err) }, "rejoin failed");
+      return false;
     }
   }
 }

@@ -5,8 +5,8 @@ import type { ClusterBuckets } from "./buckets";
 import { isWrongLastSequence } from "./errors";
 import type { Heartbeat } from "./heartbeat";
 import type { MembershipView } from "./membership";
-import { leaseKey, processKey } from "./names";
-import { decodeLeaseRecord, decodeProcessRecord, encodeRecord, type LeaseRecord } from "./records";
+import { dutyKey, leaseKey } from "./names";
+import { decodeLeaseRecord, encodeRecord, ProcessRole, type LeaseRecord } from "./records";
 
 /** A room lease this process holds. */
 export interface Lease {
@@ -32,6 +32,8 @@ export interface LeaseEvents {
 }
 
 const MAX_ATTEMPTS = 5;
+/** Lease type of cluster duties; `=` is no room-type character, so they never collide. */
+export const DUTY_TYPE = "=duty";
 
 /**
  * Room placement leases in `rk_leases`. A lease is never renewed per room: it
@@ -61,8 +63,16 @@ export class LeaseManager extends EventEmitter<LeaseEvents> {
   }
 
   /** Acquires the room: on a free or missing lease, or by taking over from a dead owner. */
-  async acquire(type: string, id: string): Promise<AcquireResult> {
-    const key = leaseKey(type, id);
+  acquire(type: string, id: string): Promise<AcquireResult> {
+    return this.#acquireKey(leaseKey(type, id), type, id);
+  }
+
+  /** Acquires a cluster duty (see Singleton): the same lease rules under a reserved key. */
+  acquireDuty(name: string): Promise<AcquireResult> {
+    return this.#acquireKey(dutyKey(name), DUTY_TYPE, name);
+  }
+
+  async #acquireKey(key: string, type: string, id: string): Promise<AcquireResult> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const entry = await this.buckets.leases.get(key);
       const result = await this.#tryAcquire(type, id, key, entry);
@@ -152,19 +162,17 @@ export class LeaseManager extends EventEmitter<LeaseEvents> {
   }
 
   /**
-   * The view says who is live; a dead-looking owner is confirmed with a read
-   * of its heartbeat key, so a lagging view cannot steal a live owner's room.
+   * The view says who is live; a dead-looking owner is confirmed by reading the
+   * heartbeat buckets, so a view that started late cannot steal a live owner's room.
    */
   async #ownerIsLive(lease: LeaseRecord): Promise<boolean> {
-    if (!lease.owner || !lease.ownerEpoch) return false;
-    if (this.view.isLive(lease.owner, lease.ownerEpoch, "node")) return true;
-    const entry = await this.buckets.nodes.get(processKey("node", lease.owner));
-    if (entry?.operation !== "PUT") return false;
-    try {
-      return decodeProcessRecord(entry.key, entry.value).epoch === lease.ownerEpoch;
-    } catch {
-      return false;
+    const { owner, ownerEpoch } = lease;
+    if (!owner || !ownerEpoch) return false;
+    if (this.view.isLive(owner, ownerEpoch)) return true;
+    for (const role of Object.values(ProcessRole)) {
+      if (!(await this.view.confirmDead(role, owner, ownerEpoch))) return true;
     }
+    return false;
   }
 
   /** An undecodable lease is treated as free (overwritten at its revision), never as a crash. */

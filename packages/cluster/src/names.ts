@@ -6,7 +6,8 @@ import { InvalidNameError } from "./errors";
  */
 export interface ClusterNames {
   prefix: string;
-  nodesBucket: string;
+  /** The heartbeat buckets: `rk_nodes`, or `rk_nodes_<i>` when there is one per server. */
+  nodesBuckets(count: number): string[];
   leasesBucket: string;
   presenceBucket: string;
   stateBucket: string;
@@ -23,7 +24,10 @@ export function clusterNames(prefix: string): ClusterNames {
   if (!PREFIX.test(prefix)) throw new InvalidNameError(prefix, "prefix");
   return {
     prefix,
-    nodesBucket: `${prefix}_nodes`,
+    nodesBuckets: (count) =>
+      count === 1
+        ? [`${prefix}_nodes`]
+        : Array.from({ length: count }, (_, i) => `${prefix}_nodes_${i}`),
     leasesBucket: `${prefix}_leases`,
     presenceBucket: `${prefix}_presence`,
     stateBucket: `${prefix}_state`,
@@ -40,7 +44,8 @@ export function token(value: string, what: string): string {
 }
 
 export const processKey = (role: string, id: string) => `${role}.${token(id, "process id")}`;
-export const dutyKey = (name: string) => `duty.${token(name, "duty name")}`;
+/** Duties live in the leases bucket; `=` keeps them apart from every room type. */
+export const dutyKey = (name: string) => `=duty.${token(name, "duty name")}`;
 export const leaseKey = (type: string, id: string) =>
   `${token(type, "room type")}.${token(id, "room id")}`;
 export const presenceKey = (type: string, id: string, member: string) =>

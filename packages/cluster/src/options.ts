@@ -12,6 +12,14 @@ export interface ClusterOptions {
   failStopMarginMs?: number;
   /** Timeout of one KV operation. @default 1000 */
   opTimeoutMs?: number;
+  /**
+   * Placement tags of the heartbeat buckets, one per NATS server (`server_tags`).
+   * Empty: a single heartbeat bucket with `replicas` replicas (development).
+   * Given: one single-replica bucket per tag and heartbeats by majority, so
+   * losing a server never stalls liveness behind a stream leader election.
+   * @default []
+   */
+  heartbeatTags?: string[];
 }
 
 export interface ResolvedClusterOptions {
@@ -22,6 +30,7 @@ export interface ResolvedClusterOptions {
   expiryGraceMs: number;
   failStopMarginMs: number;
   opTimeoutMs: number;
+  heartbeatTags: string[];
 }
 
 export function defaultClusterOptions(): Required<ClusterOptions> {
@@ -32,19 +41,25 @@ export function defaultClusterOptions(): Required<ClusterOptions> {
     expiryGraceMs: 200,
     failStopMarginMs: 500,
     opTimeoutMs: 1000,
+    heartbeatTags: [],
   };
 }
 
 export function resolveClusterOptions(options: ClusterOptions = {}): ResolvedClusterOptions {
   const merged = { ...defaultClusterOptions(), ...stripUndefined(options) };
   if (merged.heartbeatTtlMs < 300) throw new RangeError("heartbeatTtlMs must be >= 300");
+  if (merged.heartbeatTags.length === 2) {
+    throw new RangeError(
+      "heartbeatTags needs 1 or at least 3 tags: 2 buckets have no useful majority",
+    );
+  }
   if (merged.failStopMarginMs >= merged.heartbeatTtlMs / 2) {
     throw new RangeError("failStopMarginMs must be below heartbeatTtlMs / 2");
   }
   const heartbeatIntervalMs = Math.floor(merged.heartbeatTtlMs / 3);
   // A heartbeat that takes longer than one interval is as good as missed.
   const opTimeoutMs = Math.min(merged.opTimeoutMs, heartbeatIntervalMs);
-  return { ...merged, heartbeatIntervalMs, opTimeoutMs };
+  return { ...merged, heartbeatTags: [...merged.heartbeatTags], heartbeatIntervalMs, opTimeoutMs };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -1,11 +1,10 @@
 import { EventEmitter } from "node:events";
-import type { KvEntry } from "@nats-io/kv";
 import type { Logger } from "pino";
 import type { ClusterBuckets } from "./buckets";
-import { isWrongLastSequence } from "./errors";
 import type { Heartbeat } from "./heartbeat";
+import type { Lease, LeaseManager } from "./leases";
+import type { MembershipView } from "./membership";
 import { dutyKey } from "./names";
-import { decodeDutyRecord, encodeRecord, type DutyRecord } from "./records";
 
 export interface SingletonEvents {
   acquired: [];
@@ -13,122 +12,85 @@ export interface SingletonEvents {
 }
 
 /**
- * One holder at a time for a named duty, kept in `rk_nodes` as `duty.<name>`
- * (so it ages out with the same TTL as a heartbeat). The holder renews it by
- * CAS every TTL/3; everyone else polls it at that rate and claims it by CAS
- * once it is missing or vacant. Cost: O(processes), whatever the duty does.
+ * One holder at a time for a named duty. A duty is a lease like a room's
+ * (key `=duty.<name>` in the leases bucket): held while the holder's heartbeat
+ * epoch lives, never renewed, taken over by CAS once the holder is down, and
+ * released by marking it free. Contenders try again on every `down` event and
+ * every TTL/3, so the cost stays O(processes).
  */
 export class Singleton extends EventEmitter<SingletonEvents> {
   readonly key: string;
-  #revision = 0;
-  #lastSentAt = 0;
-  #holding = false;
+  #lease: Lease | undefined;
   #running = false;
   #timer: NodeJS.Timeout | undefined;
-  #tick: Promise<void> | undefined;
+  #claiming: Promise<void> | undefined;
+  readonly #onDown = () => this.#claimSoon();
+  readonly #onLost = (lease: Lease, reason: string) => {
+    if (lease !== this.#lease) return;
+    this.#lease = undefined;
+    this.log?.warn({ duty: this.name, reason }, "duty lost");
+    this.emit("lost", reason);
+  };
 
   constructor(
     private readonly buckets: ClusterBuckets,
     private readonly heartbeat: Heartbeat,
+    private readonly view: MembershipView,
+    private readonly leases: LeaseManager,
     readonly name: string,
     private readonly log?: Logger,
   ) {
     super();
     this.key = dutyKey(name);
-    heartbeat.on("failstop", () => this.#lose("fail-stop"));
   }
 
-  /** True while we hold the duty and are within our fail-stop deadline. */
+  /** True while we hold the duty and our heartbeat is within its fail-stop deadline. */
   get isHolder(): boolean {
-    const { heartbeatTtlMs, failStopMarginMs } = this.buckets.options;
-    return (
-      this.#holding && performance.now() < this.#lastSentAt + heartbeatTtlMs - failStopMarginMs
-    );
+    return this.#lease !== undefined && this.heartbeat.isAlive();
   }
 
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
-    await this.#step();
+    this.view.on("down", this.#onDown);
+    this.leases.on("lost", this.#onLost);
+    await this.#claim();
     this.#schedule();
   }
 
-  /** Hands the duty over: marks it vacant by CAS so the next process claims it at once. */
+  /** Hands the duty over: the lease is marked free so the next contender claims it at once. */
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
     clearTimeout(this.#timer);
-    await this.#tick;
-    if (!this.#holding) return;
-    this.#holding = false;
-    const vacant: DutyRecord = { holder: null, epoch: null, at: Date.now() };
-    await this.buckets.nodes.update(this.key, encodeRecord(vacant), this.#revision).catch(() => 0);
-    this.emit("lost", "stopped");
+    this.view.off("down", this.#onDown);
+    await this.#claiming;
+    const lease = this.#lease;
+    if (lease) await this.leases.release(lease).catch(() => undefined);
+    this.leases.off("lost", this.#onLost);
   }
 
   #schedule(): void {
     if (!this.#running) return;
     this.#timer = setTimeout(() => {
-      this.#tick = this.#step()
-        .catch((err) =>
-          this.log?.warn({ err: String(err), duty: this.name }, "singleton step failed"),
-        )
-        .finally(() => this.#schedule());
+      this.#claimSoon();
+      this.#schedule();
     }, this.buckets.options.heartbeatIntervalMs);
   }
 
-  async #step(): Promise<void> {
-    if (!this.heartbeat.isAlive()) return this.#lose("not alive");
-    if (this.#holding && !this.isHolder) this.#lose("deadline missed");
-    if (this.#holding) return this.#renew();
-    const entry = await this.buckets.nodes.get(this.key);
-    if (this.#isVacant(entry)) await this.#claim(entry);
+  #claimSoon(): void {
+    if (!this.#running || this.#lease || this.#claiming) return;
+    this.#claiming = this.#claim()
+      .catch((err) => this.log?.warn({ duty: this.name, err: String(err) }, "duty claim failed"))
+      .finally(() => (this.#claiming = undefined));
   }
 
-  #isVacant(entry: KvEntry | null): boolean {
-    if (!entry || entry.operation !== "PUT") return true;
-    try {
-      return decodeDutyRecord(this.key, entry.value).holder === null;
-    } catch {
-      return true;
-    }
-  }
-
-  #record(): Uint8Array {
-    return encodeRecord({ holder: this.heartbeat.id, epoch: this.heartbeat.epoch, at: Date.now() });
-  }
-
-  async #claim(entry: KvEntry | null): Promise<void> {
-    const sentAt = performance.now();
-    try {
-      this.#revision = await this.buckets.nodes.put(this.key, this.#record(), {
-        previousSeq: entry?.revision ?? 0,
-      });
-    } catch (err) {
-      if (isWrongLastSequence(err)) return;
-      throw err;
-    }
-    this.#lastSentAt = sentAt;
-    this.#holding = true;
+  async #claim(): Promise<void> {
+    if (this.#lease || !this.heartbeat.isAlive()) return;
+    const result = await this.leases.acquireDuty(this.name);
+    if (!result.acquired || !this.#running) return;
+    this.#lease = result.lease;
     this.log?.info({ duty: this.name }, "duty acquired");
     this.emit("acquired");
-  }
-
-  async #renew(): Promise<void> {
-    const sentAt = performance.now();
-    try {
-      this.#revision = await this.buckets.nodes.update(this.key, this.#record(), this.#revision);
-      this.#lastSentAt = sentAt;
-    } catch (err) {
-      if (isWrongLastSequence(err)) return this.#lose("taken");
-      if (!this.isHolder) this.#lose("renewal failed");
-    }
-  }
-
-  #lose(reason: string): void {
-    if (!this.#holding) return;
-    this.#holding = false;
-    this.log?.warn({ duty: this.name, reason }, "duty lost");
-    this.emit("lost", reason);
   }
 }

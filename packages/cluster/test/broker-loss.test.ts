@@ -26,11 +26,16 @@ describe("broker loss", () => {
       await until(() => nodes.every((n) => n.view.list("node").length === 3), 5000, "all see all");
       await until(() => nodes.filter((n) => n.sweeper.isHolder).length === 1, 5000, "one sweeper");
       const downs: string[] = [];
-      for (const n of nodes) n.view.on("down", (p) => downs.push(p.id));
+      const failStops: string[] = [];
+      for (const n of nodes) {
+        n.view.on("down", (p) => downs.push(p.id));
+        n.heartbeat.on("failstop", (reason) => failStops.push(`${n.heartbeat.id}:${reason}`));
+      }
 
-      // Kill the server leading the heartbeat bucket's stream: the hardest member to lose.
+      // Kill the server leading the leases stream (whose election stalls lease
+      // writes for seconds), which also hosts one of the three heartbeat buckets.
       const jsm = await jetstreamManager(nodes[0]!.nc);
-      const info = await jsm.streams.info(`KV_${nodes[0]!.buckets.names.nodesBucket}`);
+      const info = await jsm.streams.info(`KV_${nodes[0]!.buckets.names.leasesBucket}`);
       const leader = cluster.servers.find((s) => s.name === info.cluster?.leader);
       if (!leader) throw new Error(`no server named ${info.cluster?.leader}`);
       await leader.kill();
@@ -41,6 +46,7 @@ describe("broker loss", () => {
         10_000,
         "new lease",
       );
+      expect(failStops).toEqual([]);
       const stolen = await nodes[2]!.leases.acquire("chess", "before");
       expect(stolen.acquired).toBe(false);
       // Heartbeats keep flowing: after two more TTLs all three are still live to everyone.
@@ -54,6 +60,7 @@ describe("broker loss", () => {
             .sort(),
         ).toEqual(["n0", "n1", "n2"]);
       expect(downs).toEqual([]);
+      expect(failStops).toEqual([]);
       expect(nodes.filter((n) => n.sweeper.isHolder)).toHaveLength(1);
     } finally {
       await Promise.all(groups.map((g) => g.close()));

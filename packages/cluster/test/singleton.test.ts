@@ -38,8 +38,8 @@ describe("singleton", () => {
       const others = await Promise.all([members.start("b"), members.start("c")]);
       const holders = () => others.filter((m) => m.sweeper.isHolder).length;
       // The child started first and holds the duty: nobody else may claim it.
-      const duty = await others[0]!.buckets.nodes.get("duty.sweeper");
-      expect(decodeAny(duty!.value)).toMatchObject({ holder: "first" });
+      const duty = await others[0]!.buckets.leases.get("=duty.sweeper");
+      expect(decodeAny(duty!.value)).toMatchObject({ owner: "first" });
       expect(holders()).toBe(0);
       const killedAt = performance.now();
       await first.kill("SIGKILL");

@@ -7,6 +7,34 @@ import type { ErrorCode } from "./errors";
 import type { RoomRef } from "./identifiers";
 import type { Value } from "./value";
 
+/** HTTP paths a gateway serves. */
+export const HttpPath = {
+  /** WebSocket endpoint. */
+  WebSocket: "/ws",
+  /** `GET /discover?region=R[&exclude=gw1,gw2]` → {@link DiscoverResponse}. */
+  Discover: "/discover",
+} as const;
+
+/** Body of a successful discovery response. */
+export interface DiscoverResponse {
+  /** WebSocket URL to connect to, e.g. `wss://gw-2.example.com/ws`. */
+  url: string;
+  gateway: string;
+  region: string;
+}
+
+/** Claims of the HS256 JWT a client presents in `hello`; other claims are ignored. */
+export interface TokenClaims {
+  /** User id: 1-128 characters, no control characters. */
+  sub: string;
+  /** Display name, up to 128 characters; "" when absent. */
+  name?: string;
+  /** Expiry, in seconds since the Unix epoch. */
+  exp: number;
+  /** Rooms the token admits, as `type/id` or `type/*`; absent admits all. */
+  rooms?: string[];
+}
+
 /** The version a client states in `hello.v` and a gateway echoes in `welcome.v`. */
 export const PROTOCOL_VERSION = 1;
 

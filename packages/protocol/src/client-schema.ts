@@ -94,7 +94,8 @@ export function asReplay(v: unknown, path: string, seq: number): ReplayEvent[] {
     const at = `${path}[${i}]`;
     const raw = asMap(item, at);
     const eventSeq = asPositive(field(raw, "seq"), `${at}.seq`);
-    if (eventSeq <= last || eventSeq > seq) throw new InvalidFieldError(`${at}.seq`, "increasing seqs up to seq");
+    if (eventSeq <= last || eventSeq > seq)
+      throw new InvalidFieldError(`${at}.seq`, "increasing seqs up to seq");
     last = eventSeq;
     const type = asEventType(field(raw, "type"), `${at}.type`);
     return { seq: eventSeq, type, body: asEventBody(type, field(raw, "body"), `${at}.body`) };
@@ -106,7 +107,10 @@ export function asResumePoint(raw: Raw): { since?: number; epoch?: number } {
   const since = optional(field(raw, "since"), (v) => asUint(v, "since"));
   const epoch = optional(field(raw, "epoch"), (v) => asPositive(v, "epoch"));
   if ((since === undefined) !== (epoch === undefined)) {
-    throw new InvalidFieldError(since === undefined ? "since" : "epoch", "since and epoch together");
+    throw new InvalidFieldError(
+      since === undefined ? "since" : "epoch",
+      "since and epoch together",
+    );
   }
   return { since, epoch };
 }
@@ -130,16 +134,21 @@ export function asJoinedBody(raw: Raw) {
   };
 }
 
+const MAX_TOKEN_LENGTH = 8192;
+
 const asInputType = (v: unknown, path: string) => asPattern(v, path, patterns.inputType);
 const asProcessId = (v: unknown, path: string) => asPattern(v, path, patterns.processId);
 const asRef = (raw: Raw) => asUint(field(raw, "ref"), "ref");
 const asOptionalRef = (raw: Raw) => optional(field(raw, "ref"), (v) => asUint(v, "ref"));
+const asAfter = (raw: Raw) => optional(field(raw, "after"), (v) => asUint(v, "after"));
+const isToken = (s: string) => s.length > 0 && s.length <= MAX_TOKEN_LENGTH;
+
 function asVersion(v: unknown): number {
-  if (v !== PROTOCOL_VERSION) throw new InvalidFieldError("v", `protocol version ${PROTOCOL_VERSION}`);
+  if (v !== PROTOCOL_VERSION) {
+    throw new InvalidFieldError("v", `protocol version ${PROTOCOL_VERSION}`);
+  }
   return v;
 }
-
-const asAfter = (raw: Raw) => optional(field(raw, "after"), (v) => asUint(v, "after"));
 
 export const clientValidators = new Map<string, Validator<ClientFrame>>([
   [
@@ -147,7 +156,7 @@ export const clientValidators = new Map<string, Validator<ClientFrame>>([
     (raw) => ({
       k: ClientKind.Hello,
       v: asVersion(field(raw, "v")),
-      token: asString(field(raw, "token"), "token", (s) => s.length > 0 && s.length <= 8192, "a token"),
+      token: asString(field(raw, "token"), "token", isToken, "a token of 1-8192 characters"),
       session: asPattern(field(raw, "session"), "session", patterns.session),
     }),
   ],
@@ -161,7 +170,10 @@ export const clientValidators = new Map<string, Validator<ClientFrame>>([
         ...asResumePoint(raw),
       }),
   ],
-  [ClientKind.Leave, (raw) => ({ k: ClientKind.Leave, ref: asRef(raw), room: asRoom(field(raw, "room"), "room") })],
+  [
+    ClientKind.Leave,
+    (raw) => ({ k: ClientKind.Leave, ref: asRef(raw), room: asRoom(field(raw, "room"), "room") }),
+  ],
   [
     ClientKind.Input,
     (raw) => ({

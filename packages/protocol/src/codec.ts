@@ -43,9 +43,9 @@ export type DecodeResult<F> = { ok: true; frame: F } | { ok: false; error: Proto
 
 export type AnyFrame = ClientFrame | ServerFrame | InternalFrame;
 
-// Plain maps only (no records), no extension types written, int64 read as
-// number; undefined map values are dropped like JSON does, and undefined
-// elsewhere becomes nil.
+// Plain maps only (no records), int64 read as number; undefined map values
+// are dropped like JSON does, and undefined elsewhere becomes nil. Extension
+// types (Date, Set, …) would still be written, but no decoder accepts them.
 const packrOptions: Options & { skipValues: unknown[] } = {
   useRecords: false,
   mapsAsObjects: true,
@@ -57,6 +57,11 @@ const packrOptions: Options & { skipValues: unknown[] } = {
   skipValues: [undefined],
 };
 const packr = new Packr(packrOptions);
+
+// A body a client could send (frame map + body) sits two levels deeper in a
+// `joined` replay (frame map → replay array → event map → body), so frames
+// built by servers get that much more nesting and can carry any such body.
+const ENVELOPE_DEPTH = 2;
 
 /**
  * Encodes a frame as one MessagePack map. Frames are built by trusted code, so
@@ -78,7 +83,8 @@ export function decodeServerFrame(
   bytes: Uint8Array | ArrayBuffer,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): DecodeResult<ServerFrame> {
-  return decodeFrame(bytes, serverValidators, limits.maxServerFrameBytes, limits.maxDepth);
+  const maxDepth = limits.maxDepth + ENVELOPE_DEPTH;
+  return decodeFrame(bytes, serverValidators, limits.maxServerFrameBytes, maxDepth);
 }
 
 /** A request on a room inbox: join, leave or input. */
@@ -140,8 +146,13 @@ export function errorFrame(error: ProtocolError, after?: number): ErrorFrame {
   return frame;
 }
 
-function decodeInternal<F>(bytes: Uint8Array, validators: ReadonlyMap<string, Validator<F>>, limits: DecodeLimits) {
-  return decodeFrame(bytes, validators, limits.maxInternalFrameBytes, limits.maxDepth);
+function decodeInternal<F>(
+  bytes: Uint8Array,
+  validators: ReadonlyMap<string, Validator<F>>,
+  limits: DecodeLimits,
+) {
+  const maxDepth = limits.maxDepth + ENVELOPE_DEPTH;
+  return decodeFrame(bytes, validators, limits.maxInternalFrameBytes, maxDepth);
 }
 
 function decodeFrame<F>(
@@ -179,7 +190,9 @@ function decodeMap(input: Uint8Array | ArrayBuffer, maxBytes: number, maxDepth: 
 
 function startsWithMap(bytes: Uint8Array): boolean {
   const first = bytes[0];
-  return first !== undefined && ((first >= 0x80 && first <= 0x8f) || first === 0xde || first === 0xdf);
+  return (
+    first !== undefined && ((first >= 0x80 && first <= 0x8f) || first === 0xde || first === 0xdf)
+  );
 }
 
 function validate<F>(raw: Raw, validators: ReadonlyMap<string, Validator<F>>): F {

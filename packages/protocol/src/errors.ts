@@ -28,7 +28,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 /** One line per code; docs/protocol.md carries the full table. */
 export const errorDescriptions: Readonly<Record<ErrorCode, string>> = {
   BAD_FRAME: "The message is not a single well-formed MessagePack map within the nesting limit.",
-  UNKNOWN_KIND: "The frame's `k` names no frame kind known in this direction.",
+  UNKNOWN_KIND:
+    "The frame's `k` names no frame kind accepted here (direction or connection state).",
   FRAME_TOO_LARGE: "The message is longer than the maximum frame size; it was not decoded.",
   INVALID_FIELD: "A field is missing, has the wrong type, or is out of range.",
   NOT_AUTHENTICATED: "A frame other than `hello` arrived before the handshake completed.",
@@ -41,7 +42,7 @@ export const errorDescriptions: Readonly<Record<ErrorCode, string>> = {
   RATE_LIMITED: "The connection sends frames faster than its rate limit; retry after `after` ms.",
   ROOM_UNAVAILABLE: "No node could activate the room in time; retry later.",
   ROOM_MOVED: "Internal: the actor that received the request no longer owns the room; re-route.",
-  INPUT_REJECTED: "The room refused the input (its handler threw or rejected it).",
+  INPUT_REJECTED: "The room's logic refused the input or join (its handler threw or rejected it).",
   UNKNOWN_ROOM_TYPE: "No node serves this room type.",
   SLOW_CONSUMER: "The client does not read fast enough; its outgoing buffer overflowed.",
   GATEWAY_DRAINING: "The gateway is shutting down and takes no new joins; reconnect elsewhere.",
@@ -124,7 +125,11 @@ export class UnknownFrameError extends ProtocolError {
   override name = "UnknownFrameError";
   readonly kind: string;
   constructor(kind: string, options?: ProtocolErrorOptions) {
-    super(ErrorCode.UNKNOWN_KIND, `unknown frame kind ${JSON.stringify(kind.slice(0, 32))}`, options);
+    super(
+      ErrorCode.UNKNOWN_KIND,
+      `unknown frame kind ${JSON.stringify(kind.slice(0, 32))}`,
+      options,
+    );
     this.kind = kind;
   }
 }

@@ -59,7 +59,8 @@ export function asPositive(v: unknown, path: string): number {
 }
 
 export function asNumber(v: unknown, path: string): number {
-  if (typeof v !== "number" || !Number.isFinite(v)) throw new InvalidFieldError(path, "a finite number");
+  if (typeof v !== "number" || !Number.isFinite(v))
+    throw new InvalidFieldError(path, "a finite number");
   return v;
 }
 

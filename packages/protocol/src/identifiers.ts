@@ -125,7 +125,9 @@ export function escapeKeyToken(text: string): string {
   let out = "";
   for (const char of text) {
     if (KEY_SAFE.test(char)) out += char;
-    else for (const byte of utf8.encode(char)) out += `=${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    else
+      for (const byte of utf8.encode(char))
+        out += `=${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
 }

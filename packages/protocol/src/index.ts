@@ -19,6 +19,7 @@
 
 export {
   ClientKind,
+  HttpPath,
   LeaveReason,
   PROTOCOL_VERSION,
   ResumeMode,
@@ -29,6 +30,7 @@ export type {
   AckFrame,
   ClientFrame,
   ConnectionLimits,
+  DiscoverResponse,
   ErrorFrame,
   EventFrame,
   HelloFrame,
@@ -46,6 +48,7 @@ export type {
   ReconnectFrame,
   ReplayEvent,
   ServerFrame,
+  TokenClaims,
   WelcomeFrame,
 } from "./client-frames";
 
@@ -126,7 +129,6 @@ export type { DecodeLimits, ProtocolLimits, ResolvedProtocolLimits } from "./lim
 
 export {
   DEFAULT_PREFIX,
-  dutyKey,
   leaseKey,
   names,
   nodeKey,

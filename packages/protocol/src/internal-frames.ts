@@ -138,4 +138,5 @@ export interface DownNotice {
   reason?: string;
 }
 
-export type InternalFrame = RoomRequest | RoomReply | RoomEvent | PlaceRequest | PlaceReply | DownNotice;
+export type InternalFrame =
+  RoomRequest | RoomReply | RoomEvent | PlaceRequest | PlaceReply | DownNotice;

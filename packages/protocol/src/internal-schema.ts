@@ -132,7 +132,10 @@ export const roomEventValidators = new Map<string, Validator<RoomEvent>>([
 ]);
 
 export const placeRequestValidators = new Map<string, Validator<PlaceRequest>>([
-  [InternalKind.Place, (raw) => ({ k: InternalKind.Place, room: asRoom(field(raw, "room"), "room") })],
+  [
+    InternalKind.Place,
+    (raw) => ({ k: InternalKind.Place, room: asRoom(field(raw, "room"), "room") }),
+  ],
 ]);
 
 export const placeReplyValidators = new Map<string, Validator<PlaceReply>>([

@@ -110,7 +110,8 @@ const SIZED: Readonly<Record<number, readonly [Kind, number]>> = {
 
 function readSizedHead(bytes: Uint8Array, pos: number, byte: number): Head | string {
   const sized = SIZED[byte];
-  if (sized === undefined) return byte === 0xc1 ? "reserved byte 0xc1" : "extension type not allowed";
+  if (sized === undefined)
+    return byte === 0xc1 ? "reserved byte 0xc1" : "extension type not allowed";
   const [kind, width] = sized;
   if (pos + 1 + width > bytes.length) return "message ends early";
   let n = 0;

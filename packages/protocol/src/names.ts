@@ -78,11 +78,6 @@ export function nodeKey(role: ProcessRole, id: string): string {
   return `${role}.${checkedProcess(id, "id")}`;
 }
 
-/** Nodes bucket key of a cluster-singleton duty: `duty.<name>`. */
-export function dutyKey(name: string): string {
-  return `duty.${checkedProcess(name, "name")}`;
-}
-
 /** Leases bucket key of a room: `<type>.<id>`. */
 export function leaseKey(type: string, id: string): string {
   return roomTokens(type, id);

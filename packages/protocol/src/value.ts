@@ -3,14 +3,20 @@
  * plain MessagePack can carry between any two languages. Decoded `bin` values
  * are Uint8Arrays (Buffers on Node); integers beyond 2^53 lose precision.
  */
-export type Value = null | boolean | number | string | Uint8Array | Value[] | { [key: string]: Value };
+import { defaultProtocolLimits } from "./limits";
+
+const DEFAULT_VALUE_DEPTH = defaultProtocolLimits().maxDepth - 1;
+
+export type Value =
+  null | boolean | number | string | Uint8Array | Value[] | { [key: string]: Value };
 
 /**
  * Whether `value` fits the {@link Value} model within `maxDepth` levels of
- * nesting. Lets a producer check application data before encoding, since a
- * receiver rejects anything else (Dates, Maps, undefined in arrays, …).
+ * nesting (default: what fits in a client frame, whose own map is one level).
+ * Lets a producer check application data before encoding, since a receiver
+ * rejects anything else (Dates, Maps, undefined in arrays, …).
  */
-export function isValue(value: unknown, maxDepth = 32): value is Value {
+export function isValue(value: unknown, maxDepth = DEFAULT_VALUE_DEPTH): value is Value {
   if (value === null) return true;
   switch (typeof value) {
     case "boolean":
@@ -27,7 +33,8 @@ export function isValue(value: unknown, maxDepth = 32): value is Value {
 function isContainerValue(value: object, maxDepth: number): boolean {
   if (value instanceof Uint8Array) return true;
   if (Array.isArray(value)) return value.every((item) => isValue(item, maxDepth));
-  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
   return Object.entries(value).every(
     ([key, item]) => key !== "__proto__" && (item === undefined || isValue(item, maxDepth)),
   );

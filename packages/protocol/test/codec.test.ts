@@ -6,11 +6,15 @@ import {
   InvalidFieldError,
   ServerKind,
   decodeClientFrame,
+  decodeRoomEvent,
+  decodeRoomReply,
   decodeServerFrame,
+  isValue,
   defaultProtocolLimits,
   encodeFrame,
   errorFrame,
   type AnyFrame,
+  type Value,
 } from "@rookery/protocol";
 import { families, room } from "./fixtures";
 import { bytesOf, plain } from "./helpers";
@@ -32,7 +36,9 @@ describe("codec - round trip", () => {
     expect(kinds("client")).toEqual(new Set(Object.values(ClientKind)));
     expect(kinds("server")).toEqual(new Set(Object.values(ServerKind)));
     const internal = new Set(
-      families.filter((f) => !["client", "server"].includes(f.name)).flatMap((f) => f.frames.map((x) => x.k)),
+      families
+        .filter((f) => !["client", "server"].includes(f.name))
+        .flatMap((f) => f.frames.map((x) => x.k)),
     );
     expect(internal).toEqual(new Set(Object.values(InternalKind)));
   });
@@ -40,7 +46,13 @@ describe("codec - round trip", () => {
 
 describe("codec - encoding details", () => {
   it("codec - omits undefined optional fields and encodes one map", () => {
-    const bytes = encodeFrame({ k: "join", ref: 1, room, since: undefined, epoch: undefined } as AnyFrame);
+    const bytes = encodeFrame({
+      k: "join",
+      ref: 1,
+      room,
+      since: undefined,
+      epoch: undefined,
+    } as AnyFrame);
     expect(bytes[0]).toBe(0x83);
     const decoded = decodeClientFrame(bytes);
     expect(decoded.ok && Object.keys(decoded.frame)).toEqual(["k", "ref", "room"]);
@@ -59,7 +71,13 @@ describe("codec - encoding details", () => {
 
   it("codec - missing body decodes as nil", () => {
     const decoded = decodeClientFrame(bytesOf({ k: "input", room, seq: 3, type: "noop" }));
-    expect(decoded.ok && decoded.frame).toStrictEqual({ k: "input", room, seq: 3, type: "noop", body: null });
+    expect(decoded.ok && decoded.frame).toStrictEqual({
+      k: "input",
+      room,
+      seq: 3,
+      type: "noop",
+      body: null,
+    });
   });
 
   it("codec - accepts integers encoded as uint64 or integral float64", () => {
@@ -78,10 +96,18 @@ describe("codec - encoding details", () => {
   });
 
   it("codec - decodes bin as bytes and accepts an ArrayBuffer", () => {
-    const bytes = encodeFrame({ k: "input", room, seq: 1, type: "blob", body: new Uint8Array([9, 8]) });
+    const bytes = encodeFrame({
+      k: "input",
+      room,
+      seq: 1,
+      type: "blob",
+      body: new Uint8Array([9, 8]),
+    });
     const copy = new Uint8Array(bytes).buffer; // a copy: Buffer#slice would share the pool
     const decoded = decodeClientFrame(copy);
-    expect(decoded.ok && decoded.frame.k === "input" && decoded.frame.body).toBeInstanceOf(Uint8Array);
+    expect(decoded.ok && decoded.frame.k === "input" && decoded.frame.body).toBeInstanceOf(
+      Uint8Array,
+    );
   });
 
   it("codec - a frame exactly at the size limit decodes", () => {
@@ -95,9 +121,36 @@ describe("codec - encoding details", () => {
   });
 });
 
+describe("codec - nesting", () => {
+  const nest = (levels: number): Value => {
+    let body: Value = 1;
+    for (let i = 0; i < levels; i++) body = [body];
+    return body;
+  };
+
+  it("codec - the deepest body a client may send fits every frame that echoes it", () => {
+    const body = nest(31);
+    expect(isValue(body)).toBe(true);
+    expect(isValue(nest(32))).toBe(false);
+    expect(decodeClientFrame(encodeFrame({ k: "input", room, seq: 1, type: "t", body })).ok).toBe(
+      true,
+    );
+    const replay = [{ seq: 2, type: "t", body }];
+    const members: never[] = [];
+    const joined = { epoch: 1, seq: 2, mode: "replay", members, leader: null, replay } as const;
+    expect(decodeServerFrame(encodeFrame({ k: "joined", room, ...joined })).ok).toBe(true);
+    expect(decodeRoomReply(encodeFrame({ k: "joined", ...joined })).ok).toBe(true);
+    expect(decodeRoomEvent(encodeFrame({ k: "ev", epoch: 1, seq: 2, type: "t", body })).ok).toBe(
+      true,
+    );
+  });
+});
+
 describe("codec - errorFrame", () => {
   it("codec - errorFrame points at the rejected input's room and seq", () => {
-    const decoded = decodeClientFrame(bytesOf({ k: "input", room, seq: 12, type: "$join", body: 1 }));
+    const decoded = decodeClientFrame(
+      bytesOf({ k: "input", room, seq: 12, type: "$join", body: 1 }),
+    );
     expect(decoded.ok).toBe(false);
     if (decoded.ok) return;
     expect(decoded.error).toBeInstanceOf(InvalidFieldError);
@@ -113,8 +166,13 @@ describe("codec - errorFrame", () => {
   });
 
   it("codec - errorFrame of a join carries its ref", () => {
-    const decoded = decodeClientFrame(bytesOf({ k: "join", ref: 5, room: { type: "a.b", id: "x" } }));
-    expect(!decoded.ok && errorFrame(decoded.error)).toMatchObject({ code: "INVALID_FIELD", ref: 5 });
+    const decoded = decodeClientFrame(
+      bytesOf({ k: "join", ref: 5, room: { type: "a.b", id: "x" } }),
+    );
+    expect(!decoded.ok && errorFrame(decoded.error)).toMatchObject({
+      code: "INVALID_FIELD",
+      ref: 5,
+    });
     expect(!decoded.ok && decoded.error.context.room).toBeUndefined();
   });
 

@@ -23,7 +23,12 @@ import {
 export const room = { type: "chess", id: "g-42" };
 export const alice = "alice@example.com:Sx7Qm2Lp9Zt4Wn8R";
 export const bob = "bob:Kd3Vb6Nh1Jc5Xy0T";
-const aliceView = { id: alice, user: "alice@example.com", name: "Alice", joinedAt: 1_700_000_000_000 };
+const aliceView = {
+  id: alice,
+  user: "alice@example.com",
+  name: "Alice",
+  joinedAt: 1_700_000_000_000,
+};
 const bobView = { id: bob, user: "bob", name: "", joinedAt: 1_700_000_000_500 };
 
 export const clientFrames: ClientFrame[] = [
@@ -85,7 +90,14 @@ export const serverFrames: ServerFrame[] = [
   { k: "pong", t: 12 },
 ];
 
-const member = { id: alice, user: "alice@example.com", name: "Alice", gateway: "gw-a", gatewayEpoch: "9f3c2a1b0e4d5c6f", conn: "c-1" };
+const member = {
+  id: alice,
+  user: "alice@example.com",
+  name: "Alice",
+  gateway: "gw-a",
+  gatewayEpoch: "9f3c2a1b0e4d5c6f",
+  conn: "c-1",
+};
 
 export const roomRequests: RoomRequest[] = [
   { k: "join", member },

@@ -1,24 +1,34 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeFrame, ErrorCode, ProtocolError, type DecodeResult } from "@rookery/protocol";
+import {
+  decodeClientFrame,
+  encodeFrame,
+  ErrorCode,
+  isValue,
+  ProtocolError,
+  type DecodeResult,
+} from "@rookery/protocol";
 import { decoders, families } from "./fixtures";
-import { bytesOf } from "./helpers";
+import { bytesOf, concat, fixstr, plain } from "./helpers";
 
 // Every input is fed to all eight decoders; the suite must reach this many inputs.
 const MIN_INPUTS = 100_000;
 let inputs = 0;
 
 const codes = new Set<string>(Object.values(ErrorCode));
+const allKinds = [...new Set(families.flatMap((f) => f.frames.map((frame) => frame.k)))];
 const validBytes = families.flatMap((f) => f.frames.map((frame) => encodeFrame(frame)));
 
 function checkResult(result: DecodeResult<unknown>): void {
   if (result.ok) {
     // Whatever is accepted must re-encode to something accepted again.
     const again = decodersAccepting(result.frame);
-    if (!again) throw new Error(`accepted frame does not round-trip: ${JSON.stringify(result.frame)}`);
+    if (!again)
+      throw new Error(`accepted frame does not round-trip: ${JSON.stringify(result.frame)}`);
     return;
   }
-  if (!(result.error instanceof ProtocolError)) throw new Error(`untyped error ${String(result.error)}`);
+  if (!(result.error instanceof ProtocolError))
+    throw new Error(`untyped error ${String(result.error)}`);
   if (!codes.has(result.error.code)) throw new Error(`unknown code ${result.error.code}`);
 }
 
@@ -36,10 +46,14 @@ function feed(bytes: Uint8Array): void {
 
 const randomBytes = fc.uint8Array({ maxLength: 200 });
 
-/** Random bytes behind a map header, so the scan gets past the first byte. */
+/** A map header and a real `k`, then random bytes, so decoding gets past the first checks. */
 const mapLikeBytes = fc
-  .tuple(fc.integer({ min: 0x80, max: 0x8f }), fc.uint8Array({ maxLength: 120 }))
-  .map(([head, rest]) => Uint8Array.from([head, ...rest]));
+  .tuple(
+    fc.integer({ min: 1, max: 4 }),
+    fc.constantFrom(...allKinds),
+    fc.uint8Array({ maxLength: 120 }),
+  )
+  .map(([entries, kind, rest]) => concat([0x80 | entries], fixstr("k"), fixstr(kind), rest));
 
 const validFrame = fc.constantFrom(...validBytes);
 
@@ -53,16 +67,24 @@ const bitFlips: fc.Arbitrary<Mutation> = fc
     return out;
   });
 
-const truncation: fc.Arbitrary<Mutation> = fc.nat().map((n) => (bytes) => bytes.slice(0, n % (bytes.length + 1)));
+const truncation: fc.Arbitrary<Mutation> = fc
+  .nat()
+  .map((n) => (bytes) => bytes.slice(0, n % (bytes.length + 1)));
 
 const splice: fc.Arbitrary<Mutation> = fc
   .tuple(fc.nat(), fc.nat({ max: 8 }), fc.uint8Array({ maxLength: 12 }))
   .map(([at, remove, insert]) => (bytes) => {
     const start = at % (bytes.length + 1);
-    return Uint8Array.from([...bytes.subarray(0, start), ...insert, ...bytes.subarray(start + remove)]);
+    return Uint8Array.from([
+      ...bytes.subarray(0, start),
+      ...insert,
+      ...bytes.subarray(start + remove),
+    ]);
   });
 
-const interesting = [0x00, 0x7f, 0x80, 0x8f, 0x90, 0xc0, 0xc1, 0xc4, 0xc7, 0xd4, 0xd9, 0xdb, 0xdd, 0xdf, 0xff];
+const interesting = [
+  0x00, 0x7f, 0x80, 0x8f, 0x90, 0xc0, 0xc1, 0xc4, 0xc7, 0xd4, 0xd9, 0xdb, 0xdd, 0xdf, 0xff,
+];
 const interestingByte: fc.Arbitrary<Mutation> = fc
   .tuple(fc.nat(), fc.constantFrom(...interesting))
   .map(([at, byte]) => (bytes) => {
@@ -74,7 +96,9 @@ const interestingByte: fc.Arbitrary<Mutation> = fc
 const mutation = fc.oneof(bitFlips, truncation, splice, interestingByte);
 const mutatedFrame = fc
   .tuple(validFrame, fc.array(mutation, { minLength: 1, maxLength: 3 }))
-  .map(([bytes, steps]) => steps.reduce((acc, step) => step(acc), Uint8Array.from(bytes)));
+  .map(([bytes, steps]) =>
+    steps.reduce<Uint8Array>((acc, step) => step(acc), Uint8Array.from(bytes)),
+  );
 
 /** Values MessagePack can carry, including ones no frame field accepts. */
 const msgpackValue = fc.letrec((tie) => ({
@@ -93,8 +117,6 @@ const msgpackValue = fc.letrec((tie) => ({
   ),
 })).value;
 
-const allKinds = [...new Set(families.flatMap((f) => f.frames.map((frame) => frame.k)))];
-
 /** A valid frame with some fields replaced by random values, or a random map with a real kind. */
 const wrongShape = fc.oneof(
   fc
@@ -109,7 +131,10 @@ const wrongShape = fc.oneof(
       return bytesOf(copy);
     }),
   fc
-    .tuple(fc.constantFrom(...allKinds), fc.dictionary(fc.string({ maxLength: 8 }), msgpackValue, { maxKeys: 6 }))
+    .tuple(
+      fc.constantFrom(...allKinds),
+      fc.dictionary(fc.string({ maxLength: 8 }), msgpackValue, { maxKeys: 6 }),
+    )
     .map(([k, rest]) => bytesOf({ ...rest, k })),
   msgpackValue.map((value) => bytesOf(value)),
 );
@@ -125,8 +150,27 @@ const run = (arbitrary: fc.Arbitrary<Uint8Array>, numRuns: number) =>
 describe("fuzz - every decoder returns a frame or a typed error", () => {
   it("fuzz - random bytes", () => run(randomBytes, 20_000));
   it("fuzz - random bytes behind a map header", () => run(mapLikeBytes, 20_000));
-  it("fuzz - mutated valid frames (bit flips, truncation, splices)", () => run(mutatedFrame, 35_000));
+  it("fuzz - mutated valid frames (bit flips, truncation, splices)", () =>
+    run(mutatedFrame, 35_000));
   it("fuzz - MessagePack values of the wrong shape", () => run(wrongShape, 25_000));
+
+  it("fuzz - every Value body round-trips through every frame that carries one", () => {
+    fc.assert(
+      fc.property(msgpackValue, (body) => {
+        if (!isValue(body)) return;
+        const frame = {
+          k: "input",
+          room: { type: "t", id: "i" },
+          seq: 1,
+          type: "x",
+          body,
+        } as const;
+        const decoded = decodeClientFrame(encodeFrame(frame));
+        expect(decoded.ok && plain(decoded.frame)).toStrictEqual(plain(frame));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
 
   it(`fuzz - fed at least ${MIN_INPUTS} inputs to every decoder`, () => {
     expect(inputs).toBeGreaterThanOrEqual(MIN_INPUTS);

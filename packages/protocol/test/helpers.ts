@@ -5,8 +5,12 @@ export function bytesOf(value: unknown): Uint8Array {
   return encodeFrame(value as never);
 }
 
-/** Deep copy with Buffers turned into plain Uint8Arrays, for strict equality. */
+/**
+ * Deep copy with Buffers turned into plain Uint8Arrays and -0 into 0 (msgpackr
+ * writes -0 as the integer 0), for strict equality.
+ */
 export function plain(value: unknown): unknown {
+  if (Object.is(value, -0)) return 0;
   if (value instanceof Uint8Array) return Uint8Array.from(value);
   if (Array.isArray(value)) return value.map(plain);
   if (typeof value === "object" && value !== null) {

@@ -12,16 +12,18 @@ import {
   FrameTooLargeError,
   InvalidFieldError,
   MalformedFrameError,
-  ProtocolError,
   UnknownFrameError,
   type DecodeResult,
+  type ProtocolError,
 } from "@rookery/protocol";
 import { alice, room } from "./fixtures";
 import { bytesOf, concat, fixstr } from "./helpers";
 
 type Decode = (bytes: Uint8Array) => DecodeResult<unknown>;
 
-function expectError(result: DecodeResult<unknown>, type: typeof ProtocolError, code: string) {
+type ErrorClass = abstract new (...args: never[]) => ProtocolError;
+
+function expectError(result: DecodeResult<unknown>, type: ErrorClass, code: string) {
   expect(result.ok, JSON.stringify(result)).toBe(false);
   if (result.ok) throw new Error("unreachable");
   expect(result.error).toBeInstanceOf(type);
@@ -71,11 +73,23 @@ const malformed: [string, Uint8Array][] = [
   ["a __proto__ key", bytesOf(JSON.parse('{"k":"ping","t":1,"__proto__":{"polluted":true}}'))],
   [
     "a nested __proto__ key",
-    bytesOf({ k: "input", room, seq: 1, type: "x", body: JSON.parse('{"a":{"__proto__":{"p":1}}}') }),
+    bytesOf({
+      k: "input",
+      room,
+      seq: 1,
+      type: "x",
+      body: JSON.parse('{"a":{"__proto__":{"p":1}}}'),
+    }),
   ],
-  ["an array claiming 2^32-1 items", Uint8Array.of(0x82, ...kPing, ...fixstr("t"), 0xdd, 0xff, 0xff, 0xff, 0xff)],
+  [
+    "an array claiming 2^32-1 items",
+    Uint8Array.of(0x82, ...kPing, ...fixstr("t"), 0xdd, 0xff, 0xff, 0xff, 0xff),
+  ],
   ["a map claiming 65535 entries", Uint8Array.of(0xde, 0xff, 0xff, ...kPing)],
-  ["a str32 claiming 4 GiB", Uint8Array.of(0x81, ...fixstr("k"), 0xdb, 0xff, 0xff, 0xff, 0xff, 0x61)],
+  [
+    "a str32 claiming 4 GiB",
+    Uint8Array.of(0x81, ...fixstr("k"), 0xdb, 0xff, 0xff, 0xff, 0xff, 0x61),
+  ],
   ["no k", bytesOf({ t: 1 })],
   ["a numeric k", bytesOf({ k: 1 })],
   ["a nil k", bytesOf({ k: null })],
@@ -84,7 +98,8 @@ const malformed: [string, Uint8Array][] = [
 describe("codec - malformed input", () => {
   for (const [what, bytes] of malformed) {
     it(`codec - rejects ${what} as BAD_FRAME`, () => {
-      for (const decode of allDecoders()) expectError(decode(bytes), MalformedFrameError, "BAD_FRAME");
+      for (const decode of allDecoders())
+        expectError(decode(bytes), MalformedFrameError, "BAD_FRAME");
     });
   }
 
@@ -133,23 +148,74 @@ const session = "Sx7Qm2Lp9Zt4Wn8R";
 const hello = { k: "hello", v: 1, token: "t.t.t", session };
 const input = { k: "input", room, seq: 1, type: "move", body: null };
 const view = { id: alice, user: "alice@example.com", name: "A", joinedAt: 1 };
-const joined = { k: "joined", ref: 1, room, epoch: 1, seq: 5, mode: "snapshot", members: [view], leader: alice };
-const member = { id: alice, user: "alice@example.com", name: "A", gateway: "g", gatewayEpoch: "e", conn: "c" };
+const joined = {
+  k: "joined",
+  ref: 1,
+  room,
+  epoch: 1,
+  seq: 5,
+  mode: "snapshot",
+  members: [view],
+  leader: alice,
+};
+const member = {
+  id: alice,
+  user: "alice@example.com",
+  name: "A",
+  gateway: "g",
+  gatewayEpoch: "e",
+  conn: "c",
+};
 
 const invalidFields: [string, Decode, Record<string, unknown>, string][] = [
   ["hello with version 2", decodeClientFrame, { ...hello, v: 2 }, "v"],
   ["hello without token", decodeClientFrame, { ...hello, token: undefined }, "token"],
   ["hello with an empty token", decodeClientFrame, { ...hello, token: "" }, "token"],
   ["hello with a short session", decodeClientFrame, { ...hello, session: "abc" }, "session"],
-  ["hello with a session holding ':'", decodeClientFrame, { ...hello, session: `${session}:x` }, "session"],
+  [
+    "hello with a session holding ':'",
+    decodeClientFrame,
+    { ...hello, session: `${session}:x` },
+    "session",
+  ],
   ["join with a negative ref", decodeClientFrame, { k: "join", ref: -1, room }, "ref"],
   ["join without room", decodeClientFrame, { k: "join", ref: 1 }, "room"],
-  ["join with room as a string", decodeClientFrame, { k: "join", ref: 1, room: "chess/g1" }, "room"],
-  ["join with a dotted room type", decodeClientFrame, { k: "join", ref: 1, room: { type: "a.b", id: "x" } }, "room.type"],
-  ["join with a wildcard room id", decodeClientFrame, { k: "join", ref: 1, room: { type: "a", id: "*" } }, "room.id"],
-  ["join with a 129-char room id", decodeClientFrame, { k: "join", ref: 1, room: { type: "a", id: "x".repeat(129) } }, "room.id"],
-  ["join with since but no epoch", decodeClientFrame, { k: "join", ref: 1, room, since: 3 }, "epoch"],
-  ["join with epoch but no since", decodeClientFrame, { k: "join", ref: 1, room, epoch: 3 }, "since"],
+  [
+    "join with room as a string",
+    decodeClientFrame,
+    { k: "join", ref: 1, room: "chess/g1" },
+    "room",
+  ],
+  [
+    "join with a dotted room type",
+    decodeClientFrame,
+    { k: "join", ref: 1, room: { type: "a.b", id: "x" } },
+    "room.type",
+  ],
+  [
+    "join with a wildcard room id",
+    decodeClientFrame,
+    { k: "join", ref: 1, room: { type: "a", id: "*" } },
+    "room.id",
+  ],
+  [
+    "join with a 129-char room id",
+    decodeClientFrame,
+    { k: "join", ref: 1, room: { type: "a", id: "x".repeat(129) } },
+    "room.id",
+  ],
+  [
+    "join with since but no epoch",
+    decodeClientFrame,
+    { k: "join", ref: 1, room, since: 3 },
+    "epoch",
+  ],
+  [
+    "join with epoch but no since",
+    decodeClientFrame,
+    { k: "join", ref: 1, room, epoch: 3 },
+    "since",
+  ],
   ["leave with a float ref", decodeClientFrame, { k: "leave", ref: 1.5, room }, "ref"],
   ["input with seq 0", decodeClientFrame, { ...input, seq: 0 }, "seq"],
   ["input with a fractional seq", decodeClientFrame, { ...input, seq: 1.5 }, "seq"],
@@ -159,31 +225,131 @@ const invalidFields: [string, Decode, Record<string, unknown>, string][] = [
   ["input with a space in its type", decodeClientFrame, { ...input, type: "a b" }, "type"],
   ["ping with NaN", decodeClientFrame, { k: "ping", t: NaN }, "t"],
   ["ping with a boolean", decodeClientFrame, { k: "ping", t: true }, "t"],
-  ["welcome with zero maxRooms", decodeServerFrame, { k: "welcome", v: 1, conn: "c", member: alice, gateway: "g", limits: { maxFrameBytes: 1, maxRooms: 0, ratePerSec: 1, burst: 1 }, heartbeatMs: 1 }, "limits.maxRooms"],
-  ["welcome with a bad member id", decodeServerFrame, { k: "welcome", v: 1, conn: "c", member: "alice", gateway: "g", limits: {}, heartbeatMs: 1 }, "member"],
-  ["joined in replay mode without replay", decodeServerFrame, { ...joined, mode: "replay" }, "replay"],
+  [
+    "welcome with zero maxRooms",
+    decodeServerFrame,
+    {
+      k: "welcome",
+      v: 1,
+      conn: "c",
+      member: alice,
+      gateway: "g",
+      limits: { maxFrameBytes: 1, maxRooms: 0, ratePerSec: 1, burst: 1 },
+      heartbeatMs: 1,
+    },
+    "limits.maxRooms",
+  ],
+  [
+    "welcome with a bad member id",
+    decodeServerFrame,
+    { k: "welcome", v: 1, conn: "c", member: "alice", gateway: "g", limits: {}, heartbeatMs: 1 },
+    "member",
+  ],
+  [
+    "joined in replay mode without replay",
+    decodeServerFrame,
+    { ...joined, mode: "replay" },
+    "replay",
+  ],
   ["joined with an unknown mode", decodeServerFrame, { ...joined, mode: "diff" }, "mode"],
-  ["joined with replay seqs out of order", decodeServerFrame, { ...joined, mode: "replay", replay: [{ seq: 4, type: "a" }, { seq: 3, type: "a" }] }, "replay[1].seq"],
-  ["joined with a replay past seq", decodeServerFrame, { ...joined, mode: "replay", replay: [{ seq: 6, type: "a" }] }, "replay[0].seq"],
-  ["joined with a member lacking joinedAt", decodeServerFrame, { ...joined, members: [{ ...view, joinedAt: undefined }] }, "members[0].joinedAt"],
-  ["joined with a control character in a name", decodeServerFrame, { ...joined, members: [{ ...view, name: "a\u0007" }] }, "members[0].name"],
+  [
+    "joined with replay seqs out of order",
+    decodeServerFrame,
+    {
+      ...joined,
+      mode: "replay",
+      replay: [
+        { seq: 4, type: "a" },
+        { seq: 3, type: "a" },
+      ],
+    },
+    "replay[1].seq",
+  ],
+  [
+    "joined with a replay past seq",
+    decodeServerFrame,
+    { ...joined, mode: "replay", replay: [{ seq: 6, type: "a" }] },
+    "replay[0].seq",
+  ],
+  [
+    "joined with a member lacking joinedAt",
+    decodeServerFrame,
+    { ...joined, members: [{ ...view, joinedAt: undefined }] },
+    "members[0].joinedAt",
+  ],
+  [
+    "joined with a control character in a name",
+    decodeServerFrame,
+    { ...joined, members: [{ ...view, name: "a\u0007" }] },
+    "members[0].name",
+  ],
   ["joined with a bad leader", decodeServerFrame, { ...joined, leader: 7 }, "leader"],
-  ["a $join event with a bad body", decodeServerFrame, { k: "event", room, seq: 1, type: "$join", body: { id: alice } }, "body.user"],
-  ["a $leave event with an unknown reason", decodeServerFrame, { k: "event", room, seq: 1, type: "$leave", body: { id: alice, reason: "bored" } }, "body.reason"],
-  ["a $leader event with a non-map body", decodeServerFrame, { k: "event", room, seq: 1, type: "$leader", body: [alice] }, "body"],
-  ["an error with an unknown code", decodeServerFrame, { k: "error", code: "OOPS", message: "" }, "code"],
+  [
+    "a $join event with a bad body",
+    decodeServerFrame,
+    { k: "event", room, seq: 1, type: "$join", body: { id: alice } },
+    "body.user",
+  ],
+  [
+    "a $leave event with an unknown reason",
+    decodeServerFrame,
+    { k: "event", room, seq: 1, type: "$leave", body: { id: alice, reason: "bored" } },
+    "body.reason",
+  ],
+  [
+    "a $leader event with a non-map body",
+    decodeServerFrame,
+    { k: "event", room, seq: 1, type: "$leader", body: [alice] },
+    "body",
+  ],
+  [
+    "an error with an unknown code",
+    decodeServerFrame,
+    { k: "error", code: "OOPS", message: "" },
+    "code",
+  ],
   ["an ack with a string dup", decodeServerFrame, { k: "ack", room, seq: 1, dup: "yes" }, "dup"],
-  ["a room join without a gateway epoch", decodeRoomRequest, { k: "join", member: { ...member, gatewayEpoch: undefined } }, "member.gatewayEpoch"],
+  [
+    "a room join without a gateway epoch",
+    decodeRoomRequest,
+    { k: "join", member: { ...member, gatewayEpoch: undefined } },
+    "member.gatewayEpoch",
+  ],
   ["a room leave without conn", decodeRoomRequest, { k: "leave", member: alice }, "conn"],
-  ["a room input with a bad member", decodeRoomRequest, { k: "input", member: "x", seq: 1, type: "t" }, "member"],
+  [
+    "a room input with a bad member",
+    decodeRoomRequest,
+    { k: "input", member: "x", seq: 1, type: "t" },
+    "member",
+  ],
   ["an acked reply with seq 0", decodeRoomReply, { k: "acked", seq: 0 }, "seq"],
   ["an err reply without message", decodeRoomReply, { k: "err", code: "INTERNAL" }, "message"],
   ["an event with epoch 0", decodeRoomEvent, { k: "ev", epoch: 0, seq: 1, type: "t" }, "epoch"],
-  ["an event with `to` not a list", decodeRoomEvent, { k: "ev", epoch: 1, seq: 1, type: "t", to: alice }, "to"],
-  ["an event with a bad recipient", decodeRoomEvent, { k: "ev", epoch: 1, seq: 1, type: "t", to: [alice, "x"] }, "to[1]"],
-  ["a place request with a bad room", decodePlaceRequest, { k: "place", room: { type: "", id: "x" } }, "room.type"],
+  [
+    "an event with `to` not a list",
+    decodeRoomEvent,
+    { k: "ev", epoch: 1, seq: 1, type: "t", to: alice },
+    "to",
+  ],
+  [
+    "an event with a bad recipient",
+    decodeRoomEvent,
+    { k: "ev", epoch: 1, seq: 1, type: "t", to: [alice, "x"] },
+    "to[1]",
+  ],
+  [
+    "a place request with a bad room",
+    decodePlaceRequest,
+    { k: "place", room: { type: "", id: "x" } },
+    "room.type",
+  ],
   ["a placed reply without node", decodePlaceReply, { k: "placed", epoch: 1 }, "node"],
-  ["a down notice with an unknown role", decodeDownNotice, { k: "down", role: "db", id: "x", epoch: "e" }, "role"],
+  [
+    "a down notice with an unknown role",
+    decodeDownNotice,
+    { k: "down", role: "db", id: "x", epoch: "e" },
+    "role",
+  ],
 ];
 
 describe("codec - invalid fields", () => {

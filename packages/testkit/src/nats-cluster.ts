@@ -22,12 +22,15 @@ export class NatsCluster {
   readonly servers: NatsServer[];
   /** Client URLs of all members, for a client's `servers` list. */
   readonly urls: string[];
+  /** One JetStream placement tag per member, in member order: `server:<index>`. */
+  readonly tags: string[];
 
   /** Internal: use {@link startNatsCluster}. */
   constructor(name: string, servers: NatsServer[]) {
     this.name = name;
     this.servers = servers;
     this.urls = servers.map((s) => s.url);
+    this.tags = servers.map((_, i) => memberTag(i));
   }
 
   /**
@@ -84,6 +87,9 @@ async function disposeAll(started: PromiseSettledResult<NatsServer>[]): Promise<
   await Promise.all(servers.map((s) => s[Symbol.asyncDispose]()));
 }
 
+/** Placement tag of member `i`, so a stream can be pinned to one server. */
+export const memberTag = (i: number) => `server:${i}`;
+
 /** Launches every member with routes to all route ports (its own included). */
 async function launchMembers(
   size: number,
@@ -102,7 +108,7 @@ async function launchMembers(
         clientPort: ANY_PORT,
         // Listing itself too makes the route count equal the cluster size, which nats-server
         // uses as the initial JetStream meta group size; a self-route is ignored.
-        cluster: { name, port, routes: ports },
+        cluster: { name, port, routes: ports, tags: [memberTag(i)] },
       }),
     ),
   );

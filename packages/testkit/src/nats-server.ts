@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { NatsServerStartError } from "./errors";
 import { findNatsServer } from "./find-server";
 import { eachLine, formatTail, LineTail } from "./output-lines";
-import { exitOf, trackChild, trackDir, untrackDir } from "./process-registry";
+import { exitOf, trackChild, trackDir, untrackDir, waitUntilStopped } from "./process-registry";
 import {
   ANY_PORT,
   CONFIG_FILE,
@@ -182,7 +182,10 @@ export class NatsServer {
 
   /** Freezes the process (SIGSTOP): sockets stay open but nothing is answered. */
   pause(): void {
-    if (isRunning(this.#proc.child) && this.#proc.child.kill("SIGSTOP")) this.#paused = true;
+    const child = this.#proc.child;
+    if (!isRunning(child) || !child.kill("SIGSTOP")) return;
+    this.#paused = true;
+    if (child.pid !== undefined) waitUntilStopped(child.pid);
   }
 
   /** Continues a paused process (SIGCONT). */

@@ -3,26 +3,46 @@
  * never leaves nats-server processes or temp dirs behind.
  */
 import type { ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 
 const liveChildren = new Set<ChildProcess>();
 const liveDirs = new Set<string>();
 let hooked = false;
 
+const TERMINATING_SIGNALS: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP"];
+
+/** Synchronous on purpose: it also runs from an "exit" handler. */
+function cleanUp(): void {
+  for (const child of liveChildren) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  liveChildren.clear();
+  for (const dir of liveDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // a dying server may still write; leaving a temp dir beats failing the exit
+    }
+  }
+  liveDirs.clear();
+}
+
+function onTerminatingSignal(signal: NodeJS.Signals): void {
+  cleanUp();
+  // Keep the default outcome (death by that signal) unless someone else handles it.
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
-  // Only synchronous work is possible in an "exit" handler: signal and rmSync.
-  process.on("exit", () => {
-    for (const child of liveChildren) {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  });
+  process.on("exit", cleanUp);
+  // Vitest ends its fork workers with SIGTERM, which skips "exit" handlers.
+  for (const signal of TERMINATING_SIGNALS) process.once(signal, onTerminatingSignal);
 }
 
 /** Tracks a child process until it exits; SIGKILLed if this process exits first. */
@@ -55,4 +75,25 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
       if (child.pid === undefined) resolve(null);
     });
   });
+}
+
+/**
+ * SIGSTOP is delivered asynchronously: wait (synchronously, bounded) until the
+ * kernel reports the process stopped, so a test's next step really meets a
+ * frozen process.
+ */
+export function waitUntilStopped(pid: number, timeoutMs = 1000): void {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      return; // gone, or no procfs: nothing to wait for
+    }
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    if (state === "T" || state === "t") return;
+    Atomics.wait(sleeper, 0, 0, 2);
+  }
 }

@@ -41,6 +41,8 @@ export interface ClusterSpec {
   port: number;
   /** Cluster ports of every member, this one included: the route count sets the JetStream meta group size. */
   routes: number[];
+  /** JetStream placement tags of this member (`server_tags`). */
+  tags: string[];
 }
 
 /** Everything needed to (re)launch one server identically. */
@@ -81,7 +83,10 @@ export function renderConfig(spec: ServerSpec): string {
     `http: ${quote(`127.0.0.1:${ANY_PORT}`)}`,
   ];
   if (spec.options.jetstream) lines.push(`jetstream { store_dir: ${quote(spec.dir)} }`);
-  if (spec.cluster) lines.push(...clusterBlock(spec.cluster));
+  if (spec.cluster) {
+    lines.push(...clusterBlock(spec.cluster));
+    lines.push(`server_tags: [${spec.cluster.tags.map(quote).join(", ")}]`);
+  }
   return `${lines.join("\n")}\n`;
 }
 

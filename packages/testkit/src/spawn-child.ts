@@ -6,7 +6,7 @@ import { resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ChildExitedError, ChildLineTimeoutError, ChildSpawnError } from "./errors";
 import { eachLine, LineTail } from "./output-lines";
-import { exitOf, trackChild } from "./process-registry";
+import { exitOf, trackChild, waitUntilStopped } from "./process-registry";
 
 export interface SpawnChildOptions {
   /** Path of a `.ts` (or `.js`) file, run with `node --import tsx`; relative to the cwd. */
@@ -130,7 +130,9 @@ function handleOf(child: ChildProcess, pid: number, output: ChildOutput): ChildH
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
   let paused = false;
   const pause = (): void => {
-    if (running() && child.kill("SIGSTOP")) paused = true;
+    if (!running() || !child.kill("SIGSTOP")) return;
+    paused = true;
+    if (child.pid !== undefined) waitUntilStopped(child.pid);
   };
   const resume = (): void => {
     if (running()) child.kill("SIGCONT");

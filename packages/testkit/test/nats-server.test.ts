@@ -49,7 +49,11 @@ describe("testkit - single server", () => {
     await using server = await startNatsServer({ jetstream: false });
     const nc = await connect({ servers: server.url });
     try {
-      nc.subscribe("echo", { callback: (_err, msg) => msg.respond(msg.data) });
+      nc.subscribe("echo", {
+        callback: (_err, msg) => {
+          msg.respond(msg.data);
+        },
+      });
       expect((await nc.request("echo", "before", { timeout: 1_000 })).string()).toBe("before");
 
       server.pause();
