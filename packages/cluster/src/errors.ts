@@ -97,8 +97,9 @@ export class InvalidNameError extends ClusterError {
   constructor(
     readonly value: string,
     readonly what: string,
+    options?: ErrorOptions,
   ) {
-    super(`invalid ${what}: ${JSON.stringify(value)}`);
+    super(`invalid ${what}: ${JSON.stringify(value)}`, options);
   }
 }
 

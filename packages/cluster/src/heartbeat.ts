@@ -197,6 +197,10 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   /** A failed CAS: our own unacknowledged write landed, the key expired, or a successor wrote. */
   async #resolveConflict(kv: KV, i: number): Promise<BeatOutcome> {
     const entry = await kv.get(this.key).catch(() => undefined);
+    this.log?.debug(
+      { bucket: i, expected: this.#revisions[i], found: entry?.revision },
+      "heartbeat conflict",
+    );
     if (entry === undefined) return "failed";
     if (entry === null || entry.operation !== "PUT") {
       this.#revisions[i] = entry?.revision ?? 0;

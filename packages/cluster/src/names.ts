@@ -1,8 +1,10 @@
+import { leaseKey as roomKey, names, nodeKey, presenceKey as memberKey } from "@rookery/protocol";
 import { InvalidNameError } from "./errors";
+import type { ProcessRole } from "./records";
 
 /**
- * Names of every bucket, stream and subject the cluster layer uses, derived
- * from one prefix so that tests (and tenants) can share a server.
+ * The buckets, stream and subjects the cluster layer uses, all taken from
+ * `@rookery/protocol`'s `names(prefix)` so every process agrees on them.
  */
 export interface ClusterNames {
   prefix: string;
@@ -15,38 +17,48 @@ export interface ClusterNames {
   /** Subject a process-down announcement is published on. */
   processDown: string;
   journalSubject(type: string, id: string): string;
+  journalSubjects: string;
 }
 
-const PREFIX = /^[a-z][a-z0-9_]{0,47}$/;
-const TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
-
 export function clusterNames(prefix: string): ClusterNames {
-  if (!PREFIX.test(prefix)) throw new InvalidNameError(prefix, "prefix");
+  const all = wrap(() => names(prefix), prefix, "prefix");
   return {
     prefix,
     nodesBuckets: (count) =>
       count === 1
-        ? [`${prefix}_nodes`]
-        : Array.from({ length: count }, (_, i) => `${prefix}_nodes_${i}`),
-    leasesBucket: `${prefix}_leases`,
-    presenceBucket: `${prefix}_presence`,
-    stateBucket: `${prefix}_state`,
-    journalStream: `${prefix}_journal`,
-    processDown: `${prefix}.sys.down`,
+        ? [all.buckets.nodes]
+        : Array.from({ length: count }, (_, i) => `${all.buckets.nodes}_${i}`),
+    leasesBucket: all.buckets.leases,
+    presenceBucket: all.buckets.presence,
+    stateBucket: all.buckets.state,
+    journalStream: all.streams.journal,
+    processDown: all.subjects.processDown,
     journalSubject: (type, id) =>
-      `${prefix}.journal.${token(type, "room type")}.${token(id, "room id")}`,
+      wrap(() => all.subjects.journal(type, id), `${type}/${id}`, "room"),
+    journalSubjects: all.subjects.allJournals,
   };
 }
 
-export function token(value: string, what: string): string {
-  if (!TOKEN.test(value)) throw new InvalidNameError(value, what);
-  return value;
+const DUTY = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const processKey = (role: ProcessRole, id: string) =>
+  wrap(() => nodeKey(role, id), id, "process id");
+export const leaseKey = (type: string, id: string) =>
+  wrap(() => roomKey(type, id), `${type}/${id}`, "room");
+export const presenceKey = (type: string, id: string, member: string) =>
+  wrap(() => memberKey(type, id, member), `${type}/${id}/${member}`, "presence key");
+
+/** Duties live in the leases bucket; `=` is no room-type character, so they never collide. */
+export function dutyKey(name: string): string {
+  if (!DUTY.test(name)) throw new InvalidNameError(name, "duty name");
+  return `=duty.${name}`;
 }
 
-export const processKey = (role: string, id: string) => `${role}.${token(id, "process id")}`;
-/** Duties live in the leases bucket; `=` keeps them apart from every room type. */
-export const dutyKey = (name: string) => `=duty.${token(name, "duty name")}`;
-export const leaseKey = (type: string, id: string) =>
-  `${token(type, "room type")}.${token(id, "room id")}`;
-export const presenceKey = (type: string, id: string, member: string) =>
-  `${leaseKey(type, id)}.${token(member, "member id")}`;
+/** Turns the protocol's field error into the cluster's own error, keeping the cause. */
+function wrap<T>(build: () => T, value: string, what: string): T {
+  try {
+    return build();
+  } catch (cause) {
+    throw new InvalidNameError(value, what, { cause });
+  }
+}

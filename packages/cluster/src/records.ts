@@ -1,4 +1,5 @@
 import { Packr } from "msgpackr";
+import { ProcessRole } from "@rookery/protocol";
 import { InvalidRecordError } from "./errors";
 
 /**
@@ -6,8 +7,7 @@ import { InvalidRecordError } from "./errors";
  * validates shape and types: a corrupted or foreign value becomes an
  * InvalidRecordError, never a crash of whoever reads it.
  */
-export const ProcessRole = { Node: "node", Gateway: "gateway" } as const;
-export type ProcessRole = (typeof ProcessRole)[keyof typeof ProcessRole];
+export { ProcessRole };
 
 /** `rk_nodes` key `<role>.<id>`: one live process incarnation. */
 export interface ProcessRecord {

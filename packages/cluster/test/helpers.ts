@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ClusterMember, type ClusterOptions, type ProcessRole } from "@rookery/cluster";
+import { pino } from "pino";
 
 export const TTL_MS = 3000;
 
@@ -34,6 +35,7 @@ export class Members {
       identity: { id, role, region: extra.region ?? "local" },
       cluster: { prefix: this.prefix, heartbeatTtlMs: TTL_MS, ...cluster },
       sweeper: extra.sweeper ?? true,
+      logger: pino({ level: process.env.ROOKERY_TEST_LOG ?? "silent" }, pino.destination(2)),
     });
     await member.start();
     this.#members.push(member);

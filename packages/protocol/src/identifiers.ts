@@ -25,7 +25,7 @@ export const patterns = {
   /** Event types: application types, or reserved system types starting with `$`. */
   eventType: /^\$?[A-Za-z0-9_.:/-]{1,64}$/,
   /** Namespace prefix of every subject, bucket and stream name. */
-  prefix: /^[A-Za-z0-9_-]{1,32}$/,
+  prefix: /^[A-Za-z0-9_-]{1,48}$/,
 } as const;
 
 export const MAX_USER_LENGTH = 128;

@@ -41,7 +41,7 @@ export const DEFAULT_PREFIX = "rk";
 
 /** All names under `prefix` (default `rk`); throws InvalidFieldError for a bad prefix. */
 export function names(prefix: string = DEFAULT_PREFIX): Names {
-  if (!patterns.prefix.test(prefix)) throw new InvalidFieldError("prefix", "[A-Za-z0-9_-]{1,32}");
+  if (!patterns.prefix.test(prefix)) throw new InvalidFieldError("prefix", "[A-Za-z0-9_-]{1,48}");
   const room = (type: string, id: string) => `${prefix}.room.${roomTokens(type, id)}`;
   return {
     prefix,
