@@ -16,13 +16,14 @@ describe("cluster errors", () => {
   });
 
   test("errors - every error class has its own code and sets name", () => {
-    const classes = Object.values(cluster).filter(
-      (v): v is new (...args: never[]) => ClusterError =>
-        typeof v === "function" && v.prototype instanceof ClusterError,
+    type ErrorClass = (new (...args: string[]) => ClusterError) & { name: string };
+    const classes = Object.values(cluster as Record<string, unknown>).filter(
+      (v): v is ErrorClass =>
+        typeof v === "function" && (v as { prototype: unknown }).prototype instanceof ClusterError,
     );
     const seen = new Map<string, string>();
     for (const Class of classes) {
-      const probe = new (Class as unknown as new (...a: string[]) => ClusterError)("x", "y", "z");
+      const probe = new Class("x", "y", "z");
       expect(probe.name).toBe(Class.name);
       expect(seen.has(probe.code), `${Class.name} reuses ${probe.code}`).toBe(false);
       seen.set(probe.code, Class.name);
