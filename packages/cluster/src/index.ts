@@ -59,4 +59,3 @@ export type { ClusterNames } from "./names";
 export type { ClusterOptions, ResolvedClusterOptions } from "./options";
 export type { DutyRecord, LeaseRecord, PresenceRecord, ProcessRecord } from "./records";
 export type { SingletonEvents } from "./singleton";
-export type { ProcessDownNotice } from "./sweeper";

@@ -3,27 +3,13 @@ import type { Logger } from "pino";
 import type { ClusterBuckets } from "./buckets";
 import type { DownReason, MembershipView } from "./membership";
 import { leaseKey } from "./names";
-import {
-  decodeLeaseRecord,
-  decodePresenceRecord,
-  encodeRecord,
-  type ProcessRecord,
-  type ProcessRole,
-} from "./records";
+import { encodeFrame, InternalKind, type DownNotice } from "@rookery/protocol";
+import { decodeLeaseRecord, decodePresenceRecord, type ProcessRecord } from "./records";
 import type { Singleton } from "./singleton";
-
-/** Published on `<prefix>.sys.down` by the sweeper when a process goes down. */
-export interface ProcessDownNotice {
-  id: string;
-  epoch: string;
-  role: ProcessRole;
-  reason: DownReason;
-  at: number;
-}
 
 /**
  * The `sweeper` duty, run only by the holder of its singleton: announces every
- * process that goes down (rooms drop that gateway's members, nodes re-home
+ * process that goes down (a protocol `down` frame on `<prefix>.sys.down`) (rooms drop that gateway's members, nodes re-home
  * that node's rooms) and removes presence entries that no live room owner
  * will ever clean: members of a dead gateway in rooms that are not active.
  */
@@ -71,8 +57,14 @@ export class Sweeper {
 
   async #handleDown(record: ProcessRecord, reason: DownReason): Promise<void> {
     if (!this.duty.isHolder) return;
-    const notice: ProcessDownNotice = { ...pick(record), reason, at: Date.now() };
-    this.nc.publish(this.buckets.names.processDown, encodeRecord(notice));
+    const notice: DownNotice = {
+      k: InternalKind.Down,
+      role: record.role,
+      id: record.id,
+      epoch: record.epoch,
+      reason,
+    };
+    this.nc.publish(this.buckets.names.processDown, encodeFrame(notice));
     this.log?.info({ process: record.id, role: record.role, reason }, "process down announced");
     if (record.role === "gateway") await this.collectOrphans();
   }
@@ -120,8 +112,4 @@ export class Sweeper {
       .finally(() => this.#pending.delete(tracked));
     this.#pending.add(tracked);
   }
-}
-
-function pick(record: ProcessRecord) {
-  return { id: record.id, epoch: record.epoch, role: record.role };
 }

@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connect } from "@nats-io/transport-node";
-import {
-  decodeAny,
-  encodeRecord,
-  type ProcessDownNotice,
-  type PresenceRecord,
-} from "@rookery/cluster";
+import { decodeAny, encodeRecord, type PresenceRecord } from "@rookery/cluster";
+import { decodeDownNotice, type DownNotice } from "@rookery/protocol";
 import {
   spawnChild,
   startNatsServer,
@@ -85,10 +81,11 @@ describe("singleton", () => {
       await until(() => sweeperNode.sweeper.isHolder, 5000, "sweeper holds duty");
       const gw = await members.start("gw-1", "gateway", {}, { sweeper: false });
       const nc = await connect({ servers: server.url });
-      const notices: ProcessDownNotice[] = [];
+      const notices: DownNotice[] = [];
       const sub = nc.subscribe(sweeperNode.buckets.names.processDown, {
         callback: (_err, msg) => {
-          notices.push(decodeAny(msg.data) as ProcessDownNotice);
+          const decoded = decodeDownNotice(msg.data);
+          if (decoded.ok) notices.push(decoded.frame);
         },
       });
       // One member in a passivated room (lease free), one in a room a live node owns.
