@@ -2,7 +2,12 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["packages/*/test/**/*.test.ts", "services/*/test/**/*.test.ts", "test/**/*.test.ts"],
+    include: [
+      "packages/*/test/**/*.test.ts",
+      "services/*/test/**/*.test.ts",
+      "examples/test/**/*.test.ts",
+      "test/**/*.test.ts",
+    ],
     pool: "forks",
     // Failure tests measure detection against TTLs of a few seconds; on a 2-core
     // machine, files running side by side starve each other's nats-servers.

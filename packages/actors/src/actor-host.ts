@@ -1,0 +1,224 @@
+import type { Msg, Subscription } from "@nats-io/transport-node";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { Logger } from "pino";
+import {
+  decodePlaceRequest,
+  encodeFrame,
+  ErrorCode,
+  InternalKind,
+  names,
+  type PlaceReply,
+  type Value,
+} from "@rookery/protocol";
+import { decodeLeaseRecord, type ClusterMember, type Lease, type ProcessRecord } from "@rookery/cluster";
+import { resolveRuntimeOptions, type ResolvedRuntimeOptions, type RuntimeOptions } from "./options";
+import type { RoomDefinition } from "./room";
+import { RoomActor } from "./room-actor";
+
+type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
+
+export interface HostEvents {
+  activated: (actor: RoomActor, ms: number) => void;
+  stopped: (actor: RoomActor, reason: string) => void;
+}
+
+/**
+ * Hosts room actors on one node: answers placement requests for its room
+ * types (a NATS queue group, so one node takes each), activates rooms by
+ * winning their lease, re-homes the rooms of dead nodes at once, drops the
+ * members of dead gateways, passivates idle rooms, and on fail-stop stops
+ * every actor before anyone can take them over.
+ */
+export class ActorHost {
+  readonly options: ResolvedRuntimeOptions;
+  readonly #rooms = new Map<string, AnyRoom>();
+  readonly #actors = new Map<string, RoomActor>();
+  readonly #activating = new Map<string, Promise<RoomActor | undefined>>();
+  readonly #subs: Subscription[] = [];
+  readonly #work = new Set<Promise<unknown>>();
+  #jsm!: JetStreamManager;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #accepting = false;
+  #listeners: Partial<HostEvents> = {};
+  readonly #onDown = (p: ProcessRecord) => this.#processDown(p);
+  readonly #onFailStop = () => this.#stopAll("fail-stop");
+
+  constructor(
+    readonly member: ClusterMember,
+    rooms: RoomDefinition<never, never>[],
+    options: RuntimeOptions = {},
+    private readonly log: Logger = member.log,
+  ) {
+    this.options = resolveRuntimeOptions(options);
+    for (const room of rooms as unknown as AnyRoom[]) this.#rooms.set(room.type, room);
+  }
+
+  get size(): number {
+    return this.#actors.size;
+  }
+  actor(type: string, id: string): RoomActor | undefined {
+    return this.#actors.get(`${type}.${id}`);
+  }
+  on<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): void {
+    this.#listeners[event] = listener;
+  }
+
+  async start(): Promise<void> {
+    if (this.#accepting) return;
+    this.#jsm = await jetstreamManager(this.member.nc);
+    const all = names(this.member.buckets.names.prefix);
+    for (const type of this.#rooms.keys()) {
+      this.#subs.push(
+        this.member.nc.subscribe(all.subjects.place(type), {
+          queue: all.queues.place,
+          callback: (_err, msg) => this.#track(this.#onPlace(msg)),
+        }),
+      );
+    }
+    this.member.view.on("down", this.#onDown);
+    this.member.heartbeat.on("failstop", this.#onFailStop);
+    if (this.options.idleMs > 0) {
+      this.#idleTimer = setInterval(() => this.#passivateIdle(), Math.max(50, this.options.idleMs / 4));
+    }
+    await this.member.nc.flush();
+    this.#accepting = true;
+  }
+
+  /** Activates a room here unless another live node owns it. */
+  activate(type: string, id: string): Promise<RoomActor | undefined> {
+    const key = `${type}.${id}`;
+    const existing = this.#actors.get(key);
+    if (existing) return Promise.resolve(existing);
+    let pending = this.#activating.get(key);
+    if (!pending) {
+      pending = this.#activate(type, id).finally(() => this.#activating.delete(key));
+      this.#activating.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** SIGTERM: take no placements, hand every room over cleanly (snapshot + release). */
+  async drain(): Promise<void> {
+    this.#accepting = false;
+    for (const sub of this.#subs.splice(0)) sub.unsubscribe();
+    const release = (lease: Lease) => this.member.leases.release(lease);
+    await Promise.allSettled([...this.#actors.values()].map((a) => a.passivate(release, "drain")));
+  }
+
+  /** Idempotent: drains, then stops listening. */
+  async stop(): Promise<void> {
+    await this.drain();
+    clearInterval(this.#idleTimer);
+    this.member.view.off("down", this.#onDown);
+    this.member.heartbeat.off("failstop", this.#onFailStop);
+    await Promise.allSettled(this.#work);
+  }
+
+  async #activate(type: string, id: string): Promise<RoomActor | undefined> {
+    const definition = this.#rooms.get(type);
+    if (!definition || !this.#accepting || this.#actors.size >= this.options.capacity) return undefined;
+    const started = performance.now();
+    const result = await this.member.leases.acquire(type, id);
+    if (!result.acquired) return undefined;
+    const actor = new RoomActor(definition, { type, id }, result.lease, {
+      nc: this.member.nc,
+      js: this.member.js,
+      jsm: this.#jsm,
+      buckets: this.member.buckets,
+      nodeId: this.member.heartbeat.id,
+      alive: () => this.member.heartbeat.isAlive(),
+      gatewayLive: (gw, epoch) => this.member.view.isLive(gw, epoch, "gateway"),
+      options: this.options,
+      log: this.log,
+      onStopped: (a, reason) => this.#stopped(a, reason),
+    });
+    this.#actors.set(actor.key, actor);
+    try {
+      await actor.activate();
+    } catch (error) {
+      this.log.warn({ err: String(error), room: actor.key }, "activation failed");
+      actor.stop("activation failed");
+      await this.member.leases.release(result.lease).catch(() => undefined);
+      return undefined;
+    }
+    this.#listeners.activated?.(actor, performance.now() - started);
+    return actor;
+  }
+
+  async #onPlace(msg: Msg): Promise<void> {
+    const decoded = decodePlaceRequest(msg.data);
+    if (!decoded.ok) return reply(msg, err(ErrorCode.BAD_FRAME, decoded.error.message));
+    const { type, id } = decoded.frame.room;
+    const actor = await this.activate(type, id);
+    if (actor) return reply(msg, { k: InternalKind.Placed, node: this.member.heartbeat.id, epoch: actor.lease.roomEpoch });
+    // Someone else owns it (or we are full): the requester just retries the room.
+    const owner = await this.member.buckets.leases.get(`${type}.${id}`).catch(() => null);
+    const record = owner?.operation === "PUT" ? safeLease(owner.key, owner.value) : undefined;
+    if (record?.owner) return reply(msg, { k: InternalKind.Placed, node: record.owner, epoch: record.roomEpoch });
+    reply(msg, err(ErrorCode.ROOM_UNAVAILABLE, "no capacity to activate the room"));
+  }
+
+  #processDown(process: ProcessRecord): void {
+    if (process.role === "gateway") {
+      for (const actor of this.#actors.values()) actor.dropGateway(process.id, process.epoch);
+      return;
+    }
+    if (process.id !== this.member.heartbeat.id) this.#track(this.#rehome(process));
+  }
+
+  /** Re-activates a dead node's rooms here; the lease CAS makes every room land exactly once. */
+  async #rehome(dead: ProcessRecord): Promise<void> {
+    const leases = this.member.buckets.leases;
+    const orphans: [string, string][] = [];
+    for await (const key of await leases.keys()) {
+      const [type, id] = key.split(".");
+      if (!type || !id || type.startsWith("=") || !this.#rooms.has(type)) continue;
+      const entry = await leases.get(key);
+      const lease = entry?.operation === "PUT" ? safeLease(key, entry.value) : undefined;
+      if (lease?.owner === dead.id && lease.ownerEpoch === dead.epoch) orphans.push([type, id]);
+    }
+    this.log.info({ dead: dead.id, rooms: orphans.length }, "re-homing rooms of a dead node");
+    await Promise.allSettled(orphans.map(([type, id]) => this.activate(type, id)));
+  }
+
+  #passivateIdle(): void {
+    const release = (lease: Lease) => this.member.leases.release(lease);
+    for (const actor of this.#actors.values()) {
+      if (!actor.busy && actor.idleMs >= this.options.idleMs) this.#track(actor.passivate(release, "idle"));
+    }
+  }
+
+  #stopAll(reason: string): void {
+    for (const actor of [...this.#actors.values()]) actor.stop(reason);
+  }
+
+  #stopped(actor: RoomActor, reason: string): void {
+    if (this.#actors.get(actor.key) === actor) this.#actors.delete(actor.key);
+    if (reason !== "drain" && reason !== "idle") this.member.leases.markLost(actor.lease, reason);
+    this.#listeners.stopped?.(actor, reason);
+  }
+
+  #track(work: Promise<unknown>): void {
+    const tracked = work
+      .catch((error) => this.log.error({ err: String(error) }, "host work failed"))
+      .finally(() => this.#work.delete(tracked));
+    this.#work.add(tracked);
+  }
+}
+
+function safeLease(key: string, value: Uint8Array) {
+  try {
+    return decodeLeaseRecord(key, value);
+  } catch {
+    return undefined;
+  }
+}
+
+function reply(msg: Msg, frame: PlaceReply): void {
+  if (msg.reply) msg.respond(encodeFrame(frame));
+}
+
+function err(code: ErrorCode, message: string): PlaceReply {
+  return { k: InternalKind.Err, code, message };
+}
+

@@ -1,0 +1,26 @@
+/**
+ * The Rookery actor runtime: room definitions and the machinery that hosts
+ * them (mailboxes, durable journals, snapshots, timers).
+ *
+ * ```ts
+ * import { defineRoom } from "@rookery/actors";
+ *
+ * export const counter = defineRoom<{ n: number }, { add: { by: number } }>({
+ *   type: "counter",
+ *   initialState: () => ({ n: 0 }),
+ *   onMessage: { add: (ctx, body) => { ctx.state.n += body.by; ctx.emit("count", ctx.state.n); } },
+ * });
+ * ```
+ */
+export { defineRoom, Durability, longestPresent } from "./room";
+export type { LeaderPolicy, Member, RoomContext, RoomDefinition } from "./room";
+export { ActorHost } from "./actor-host";
+export type { HostEvents } from "./actor-host";
+export { defaultRuntimeOptions, resolveRuntimeOptions } from "./options";
+export type { ResolvedRuntimeOptions, RuntimeOptions } from "./options";
+export { RoomActor } from "./room-actor";
+export { InputRejectedError, NotJoinedError, RoomCore } from "./room-core";
+export type { Applied, CoreEvent } from "./room-core";
+export { HandlerTimeoutError, runWithBudget } from "./sandbox";
+export { RoomRouter } from "./room-router";
+export type { RoomRouterOptions } from "./room-router";

@@ -1,0 +1,65 @@
+import { Packr } from "msgpackr";
+import type { MemberInfo, Value } from "@rookery/protocol";
+
+/**
+ * What a durable room journals: every input that changed it, in order, with
+ * the time the handler saw. Replaying the entries after the last snapshot
+ * through the same (deterministic) handlers rebuilds the state exactly.
+ */
+export type JournalEntry =
+  | { k: "join"; member: MemberInfo; at: number }
+  | { k: "leave"; member: string; reason: string; at: number }
+  | { k: "input"; member: string; seq: number; type: string; body: Value; at: number }
+  | { k: "timer"; name: string; at: number }
+  | { k: "tick"; at: number }
+  /** Written first by every activation: it fences the previous owner's appends. */
+  | { k: "epoch"; epoch: number; node: string; at: number };
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+
+/** One journal message holds a group-committed batch of entries. */
+export function encodeBatch(entries: JournalEntry[]): Uint8Array {
+  return packr.pack(entries);
+}
+
+export function decodeBatch(bytes: Uint8Array): JournalEntry[] {
+  const value: unknown = packr.unpack(bytes);
+  if (!Array.isArray(value)) throw new Error("journal message is not a batch");
+  return value as JournalEntry[];
+}
+
+/** A member as the room stores it: what room code sees plus where its socket is. */
+export interface StoredMember extends MemberInfo {
+  joinedAt: number;
+}
+
+/** The fenced `rk_state` value of a room. */
+export interface Snapshot {
+  v: 1;
+  epoch: number;
+  state: Value;
+  members: StoredMember[];
+  leader: string | null;
+  /** Last room event sequence number. */
+  seq: number;
+  /** Highest input seq applied per member: the dedupe table survives failover. */
+  dedupe: Record<string, number>;
+  /** Armed timers: name -> due time (ms since epoch). */
+  timers: Record<string, number>;
+  /** State of the deterministic random generator. */
+  rng: number;
+  /** Journal stream sequence this snapshot includes (entries after it are replayed). */
+  journalSeq: number;
+}
+
+export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
+  return packr.pack(snapshot);
+}
+
+export function decodeSnapshot(bytes: Uint8Array): Snapshot {
+  const value = packr.unpack(bytes) as Partial<Snapshot> | null;
+  if (!value || value.v !== 1 || !Array.isArray(value.members) || typeof value.seq !== "number") {
+    throw new Error("not a room snapshot");
+  }
+  return value as Snapshot;
+}

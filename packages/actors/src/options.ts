@@ -1,0 +1,33 @@
+/** Settings of the actor runtime on one node. */
+export interface RuntimeOptions {
+  /** A handler running longer is interrupted and its input rejected. 0 disables. @default 250 */
+  handlerBudgetMs?: number;
+  /** Durable rooms write a snapshot after this many journaled entries. @default 200 */
+  snapshotEvery?: number;
+  /** Ephemeral rooms write a snapshot this often when changed. @default 1000 */
+  snapshotMs?: number;
+  /** Events kept per room for resume after reconnect. @default 1000 */
+  replayBuffer?: number;
+  /** A room with no request for this long (and no timer or tick) is passivated. 0 = never. @default 60000 */
+  idleMs?: number;
+  /** Most rooms this node hosts; placements beyond are declined. @default 50000 */
+  capacity?: number;
+}
+
+export type ResolvedRuntimeOptions = Required<RuntimeOptions>;
+
+export function defaultRuntimeOptions(): ResolvedRuntimeOptions {
+  return {
+    handlerBudgetMs: 250,
+    snapshotEvery: 200,
+    snapshotMs: 1000,
+    replayBuffer: 1000,
+    idleMs: 60_000,
+    capacity: 50_000,
+  };
+}
+
+export function resolveRuntimeOptions(options: RuntimeOptions = {}): ResolvedRuntimeOptions {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  return { ...defaultRuntimeOptions(), ...defined };
+}

@@ -1,0 +1,352 @@
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { Logger } from "pino";
+import {
+  decodeRoomRequest,
+  encodeFrame,
+  ErrorCode,
+  InternalKind,
+  ResumeMode,
+  type ErrReply,
+  type MemberInfo,
+  type RoomEvent,
+  type RoomJoinRequest,
+  type RoomReply,
+  type Value,
+} from "@rookery/protocol";
+import { FencedJournal, FencedKey, type ClusterBuckets, type Lease } from "@rookery/cluster";
+import { decodeSnapshot, encodeBatch, encodeSnapshot, type JournalEntry } from "./journal";
+import { readJournal } from "./journal-reader";
+import type { ResolvedRuntimeOptions } from "./options";
+import { Durability, type RoomDefinition } from "./room";
+import { RoomCore, type Applied, type CoreEvent } from "./room-core";
+
+export interface ActorDeps {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  buckets: ClusterBuckets;
+  nodeId: string;
+  /** The node's heartbeat liveness: no write or emit once it is false. */
+  alive: () => boolean;
+  /** Whether a member's gateway incarnation still lives (ghosts are dropped at activation). */
+  gatewayLive: (id: string, epoch: string) => boolean;
+  options: ResolvedRuntimeOptions;
+  log: Logger;
+  /** Called once when the actor stops for any reason. */
+  onStopped: (actor: RoomActor, reason: string) => void;
+}
+
+interface PendingCommit {
+  entry: JournalEntry;
+  applied: Applied;
+  done: (applied: Applied) => void;
+  fail: (reply: ErrReply) => void;
+}
+
+type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
+
+/**
+ * One activation of a room on this node: the single writer of its state. It
+ * applies requests one at a time in arrival order (the core is synchronous,
+ * so the NATS callback order is the mailbox order), journals them with group
+ * commit, and only then replies and publishes the events. Every write is
+ * fenced; a failed fence stops the actor at once, emitting nothing more.
+ */
+export class RoomActor {
+  readonly key: string;
+  #core!: RoomCore;
+  #journal: FencedJournal | undefined;
+  #snapshotFence!: FencedKey;
+  #sub: Subscription | undefined;
+  #pending: PendingCommit[] = [];
+  #flushing: Promise<void> | undefined;
+  #sinceSnapshot = 0;
+  readonly #replay: RoomEvent[] = [];
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  #ticker: NodeJS.Timeout | undefined;
+  #snapshotTimer: NodeJS.Timeout | undefined;
+  #stopped: string | undefined;
+  #lastActivity = performance.now();
+  #dirty = false;
+
+  constructor(
+    readonly definition: AnyRoom,
+    readonly room: { type: string; id: string },
+    readonly lease: Lease,
+    private readonly deps: ActorDeps,
+  ) {
+    this.key = `${room.type}.${room.id}`;
+  }
+
+  get durable(): boolean {
+    return (this.definition.durability ?? Durability.Durable) === Durability.Durable;
+  }
+  get stopped(): boolean {
+    return this.#stopped !== undefined;
+  }
+  get idleMs(): number {
+    return performance.now() - this.#lastActivity;
+  }
+  /** Rooms with armed timers or ticks keep running (a chess clock must not sleep). */
+  get busy(): boolean {
+    return this.#ticker !== undefined || this.#timers.size > 0 || this.#pending.length > 0;
+  }
+  get memberCount(): number {
+    return this.#core.storedMembers().length;
+  }
+
+  /** Loads snapshot and journal, fences the previous owner, and starts serving. */
+  async activate(): Promise<void> {
+    const { buckets, js, jsm } = this.deps;
+    const entry = await buckets.state.get(this.key);
+    const snapshot = entry?.operation === "PUT" ? decodeSnapshot(entry.value) : null;
+    this.#snapshotFence = new FencedKey(buckets.state, this.key, entry?.revision ?? 0, this.deps.alive);
+    this.#core = new RoomCore(this.definition, this.room, snapshot, this.deps.options.handlerBudgetMs);
+    let journalSeq = snapshot?.journalSeq ?? 0;
+    if (this.durable) {
+      const subject = buckets.names.journalSubject(this.room.type, this.room.id);
+      const tail = await readJournal(js, jsm, buckets.names.journalStream, subject, journalSeq);
+      for (const e of tail.entries) this.#replayEntry(e);
+      this.#journal = new FencedJournal(js, subject, tail.lastSeq, this.deps.alive);
+      const marker: JournalEntry = { k: "epoch", epoch: this.lease.roomEpoch, node: this.deps.nodeId, at: Date.now() };
+      journalSeq = await this.#journal.append(encodeBatch([marker]));
+    }
+    // Writing the snapshot at the revision we read fences a zombie's snapshot writes too.
+    await this.#snapshotFence.write(encodeSnapshot(this.#core.snapshot(this.lease.roomEpoch, journalSeq)));
+    this.#subscribe();
+    this.#armTimers();
+    this.#startTicks();
+    this.#dropGhosts();
+  }
+
+  /** Clean handoff (passivation, drain): no new requests, commit what is pending, snapshot, release. */
+  async passivate(release: (lease: Lease) => Promise<void>, reason: string): Promise<void> {
+    if (this.#stopped) return;
+    this.#sub?.unsubscribe();
+    this.#sub = undefined;
+    this.#clearTimers();
+    await this.#flushing;
+    if (this.#stopped) return;
+    await this.#writeSnapshot();
+    this.#halt(reason);
+    await release(this.lease);
+  }
+
+  /** Immediate stop (fenced out, fail-stop): no write, no event, no reply from here on. */
+  stop(reason: string): void {
+    this.#sub?.unsubscribe();
+    this.#sub = undefined;
+    this.#clearTimers();
+    for (const p of this.#pending.splice(0)) p.fail(moved(reason));
+    this.#halt(reason);
+  }
+
+  /** Removes every member that came through a gateway incarnation that is gone. */
+  dropGateway(gateway: string, gatewayEpoch: string): void {
+    for (const m of this.#core.storedMembers()) {
+      if (m.gateway === gateway && m.gatewayEpoch === gatewayEpoch) {
+        this.#submit({ k: "leave", member: m.id, reason: "gateway-lost", at: Date.now() });
+      }
+    }
+  }
+
+  #subscribe(): void {
+    const subject = `${this.deps.buckets.names.prefix}.room.${this.room.type}.${this.room.id}.in`;
+    this.#sub = this.deps.nc.subscribe(subject, { callback: (_err, msg) => this.#onRequest(msg) });
+  }
+
+  #onRequest(msg: Msg): void {
+    if (this.#stopped) return;
+    this.#lastActivity = performance.now();
+    const decoded = decodeRoomRequest(msg.data);
+    if (!decoded.ok) return respond(msg, err(decoded.error.code, decoded.error.message));
+    const request = decoded.frame;
+    const at = Date.now();
+    switch (request.k) {
+      case InternalKind.Join:
+        return this.#submit({ k: "join", member: request.member, at }, (applied) =>
+          respond(msg, this.#joinedReply(request, applied)),
+        (reply) => respond(msg, reply));
+      case InternalKind.Leave: {
+        const member = this.#core.member(request.member);
+        if (!member || member.conn !== request.conn) return respond(msg, { k: InternalKind.Left });
+        const entry: JournalEntry = { k: "leave", member: request.member, reason: request.reason ?? "left", at };
+        return this.#submit(entry, () => respond(msg, { k: InternalKind.Left }), (reply) => respond(msg, reply));
+      }
+      case InternalKind.Input: {
+        if (request.seq <= this.#core.lastSeq(request.member)) {
+          return respond(msg, { k: InternalKind.Acked, seq: request.seq, dup: true });
+        }
+        const entry: JournalEntry = { k: "input", member: request.member, seq: request.seq, type: request.type, body: request.body, at };
+        return this.#submit(
+          entry,
+          (applied) => respond(msg, ackReply(request.seq, applied)),
+          (reply) => respond(msg, { ...reply, message: reply.message }),
+        );
+      }
+    }
+  }
+
+  /** Applies now (mailbox order), commits (journal or not), then runs `done`. */
+  #submit(entry: JournalEntry, done: (a: Applied) => void = () => {}, fail: (r: ErrReply) => void = () => {}): void {
+    let applied: Applied;
+    try {
+      applied = this.#core.apply(entry);
+    } catch (error) {
+      return fail(this.#rejection(error, entry));
+    }
+    this.#dirty = true;
+    this.#armTimers();
+    if (!this.durable) {
+      this.#publish(applied.events);
+      return done(applied);
+    }
+    this.#pending.push({ entry, applied, done, fail });
+    this.#flushing ??= this.#flush().finally(() => (this.#flushing = undefined));
+  }
+
+  /** Group commit: whatever arrived while the previous append was in flight goes in one message. */
+  async #flush(): Promise<void> {
+    while (this.#pending.length > 0 && !this.#stopped) {
+      const batch = this.#pending.splice(0);
+      try {
+        await this.#journal!.append(encodeBatch(batch.map((p) => p.entry)));
+      } catch (error) {
+        this.deps.log.error({ err: String(error), room: this.key }, "journal append failed: stopping room");
+        for (const p of batch) p.fail(moved("journal append failed"));
+        return this.stop(`journal: ${(error as Error).name}`);
+      }
+      for (const p of batch) {
+        this.#publish(p.applied.events);
+        p.done(p.applied);
+      }
+      this.#sinceSnapshot += batch.length;
+      if (this.#sinceSnapshot >= this.deps.options.snapshotEvery) await this.#writeSnapshot();
+    }
+  }
+
+  async #writeSnapshot(): Promise<void> {
+    if (!this.#dirty || this.#stopped) return;
+    const journalSeq = this.#journal?.revision ?? 0;
+    try {
+      await this.#snapshotFence.write(encodeSnapshot(this.#core.snapshot(this.lease.roomEpoch, journalSeq)));
+      this.#sinceSnapshot = 0;
+      this.#dirty = false;
+    } catch (error) {
+      this.deps.log.error({ err: String(error), room: this.key }, "snapshot write failed: stopping room");
+      this.stop(`snapshot: ${(error as Error).name}`);
+    }
+  }
+
+  #publish(events: CoreEvent[]): void {
+    if (this.#stopped || !this.deps.alive()) return;
+    const subject = `${this.deps.buckets.names.prefix}.room.${this.room.type}.${this.room.id}.ev`;
+    for (const e of events) {
+      const frame: RoomEvent = { k: InternalKind.Event, epoch: this.lease.roomEpoch, seq: e.seq, type: e.type, body: e.body };
+      if (e.to) frame.to = e.to;
+      this.deps.nc.publish(subject, encodeFrame(frame));
+      this.#replay.push(frame);
+    }
+    const excess = this.#replay.length - this.deps.options.replayBuffer;
+    if (excess > 0) this.#replay.splice(0, excess);
+  }
+
+  #joinedReply(request: RoomJoinRequest, _applied: Applied): RoomReply {
+    const core = this.#core;
+    const base = { k: InternalKind.Joined, epoch: this.lease.roomEpoch, seq: core.seq, members: core.members(), leader: core.leader };
+    const since = request.since;
+    const first = this.#replay[0]?.seq ?? core.seq + 1;
+    const sameHistory = this.durable || request.epoch === this.lease.roomEpoch;
+    if (since !== undefined && sameHistory && since >= first - 1 && since <= core.seq) {
+      const replay = this.#replay
+        .filter((e) => e.seq > since && (!e.to || e.to.includes(request.member.id)))
+        .map((e) => ({ seq: e.seq, type: e.type, body: e.body }));
+      return { ...base, mode: ResumeMode.Replay, replay };
+    }
+    return { ...base, mode: ResumeMode.Snapshot, state: core.state as Value };
+  }
+
+  #rejection(error: unknown, entry: JournalEntry): ErrReply {
+    const code = (error as { code?: string }).code;
+    if (code === "NOT_JOINED") return err(ErrorCode.NOT_JOINED, (error as Error).message);
+    if (code !== "INPUT_REJECTED") {
+      this.deps.log.warn({ err: String(error), room: this.key, entry: entry.k }, "room handler failed");
+    }
+    return err(ErrorCode.INPUT_REJECTED, (error as Error).message);
+  }
+
+  #replayEntry(entry: JournalEntry): void {
+    try {
+      this.#core.apply(entry);
+    } catch {
+      // Rejected when first handled too: a journaled entry that throws now changes nothing either.
+    }
+  }
+
+  #armTimers(): void {
+    for (const [name, dueAt] of Object.entries(this.#core.timers)) {
+      if (this.#timers.has(`${name}@${dueAt}`)) continue;
+      for (const key of this.#timers.keys()) if (key.startsWith(`${name}@`)) this.#clearTimer(key);
+      const timer = setTimeout(() => {
+        this.#timers.delete(`${name}@${dueAt}`);
+        if (this.#core.timers[name] === dueAt) this.#submit({ k: "timer", name, at: Math.max(dueAt, Date.now()) });
+      }, Math.max(0, dueAt - Date.now()));
+      this.#timers.set(`${name}@${dueAt}`, timer);
+    }
+  }
+
+  #clearTimer(key: string): void {
+    clearTimeout(this.#timers.get(key));
+    this.#timers.delete(key);
+  }
+
+  #startTicks(): void {
+    const tickMs = this.definition.tickMs;
+    if (!tickMs || !this.definition.onTick) return;
+    this.#ticker = setInterval(() => this.#submit({ k: "tick", at: Date.now() }), tickMs);
+  }
+
+  #dropGhosts(): void {
+    for (const m of this.#core.storedMembers()) {
+      if (!this.deps.gatewayLive(m.gateway, m.gatewayEpoch)) this.dropGateway(m.gateway, m.gatewayEpoch);
+    }
+    if (!this.durable) {
+      this.#snapshotTimer = setInterval(() => void this.#writeSnapshot(), this.deps.options.snapshotMs);
+    }
+  }
+
+  #clearTimers(): void {
+    for (const key of [...this.#timers.keys()]) this.#clearTimer(key);
+    clearInterval(this.#ticker);
+    clearInterval(this.#snapshotTimer);
+    this.#ticker = undefined;
+  }
+
+  #halt(reason: string): void {
+    if (this.#stopped) return;
+    this.#stopped = reason;
+    this.#clearTimers();
+    this.deps.onStopped(this, reason);
+  }
+}
+
+function respond(msg: Msg, reply: RoomReply): void {
+  if (msg.reply) msg.respond(encodeFrame(reply));
+}
+
+function err(code: ErrorCode, message: string): ErrReply {
+  return { k: InternalKind.Err, code, message };
+}
+
+function moved(reason: string): ErrReply {
+  return err(ErrorCode.ROOM_MOVED, `room is moving (${reason}): retry`);
+}
+
+function ackReply(seq: number, applied: Applied): RoomReply {
+  return applied.result === undefined
+    ? { k: InternalKind.Acked, seq }
+    : { k: InternalKind.Acked, seq, result: applied.result };
+}
+
+export type { MemberInfo };

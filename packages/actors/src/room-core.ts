@@ -1,0 +1,267 @@
+import { SystemEvent, type MemberInfo, type MemberView, type Value } from "@rookery/protocol";
+import type { JournalEntry, Snapshot, StoredMember } from "./journal";
+import { longestPresent, type Member, type RoomContext, type RoomDefinition } from "./room";
+import { runWithBudget } from "./sandbox";
+
+/** An event produced by applying an entry, numbered in room order. */
+export interface CoreEvent {
+  seq: number;
+  type: string;
+  body: Value;
+  to?: string[];
+}
+
+export interface Applied {
+  result?: Value;
+  events: CoreEvent[];
+  /** True when the entry changed nothing worth journaling (a duplicate input). */
+  noop?: boolean;
+}
+
+/** The room refused an input (`ctx.reject`, a failed `validate`, or an unknown type). */
+export class InputRejectedError extends Error {
+  readonly code = "INPUT_REJECTED";
+  override readonly name = "InputRejectedError";
+}
+
+/** The member is not in the room. */
+export class NotJoinedError extends Error {
+  readonly code = "NOT_JOINED";
+  override readonly name = "NotJoinedError";
+}
+
+type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
+
+interface Mutable {
+  state: unknown;
+  members: StoredMember[];
+  leader: string | null;
+  seq: number;
+  dedupe: Record<string, number>;
+  timers: Record<string, number>;
+  rng: number;
+}
+
+/**
+ * The deterministic heart of a room: applies journal entries to state,
+ * members and leader, and numbers the events they produce. It does no I/O,
+ * so live handling and journal replay run exactly the same code. A handler
+ * that throws leaves everything as it was.
+ */
+export class RoomCore {
+  #m: Mutable;
+
+  constructor(
+    readonly definition: AnyRoom,
+    readonly room: { type: string; id: string },
+    snapshot: Snapshot | null,
+    private readonly budgetMs: number,
+  ) {
+    this.#m = snapshot
+      ? {
+          state: snapshot.state,
+          members: snapshot.members,
+          leader: snapshot.leader,
+          seq: snapshot.seq,
+          dedupe: snapshot.dedupe,
+          timers: snapshot.timers,
+          rng: snapshot.rng,
+        }
+      : {
+          state: definition.initialState(room),
+          members: [],
+          leader: null,
+          seq: 0,
+          dedupe: {},
+          timers: {},
+          rng: seedOf(`${room.type}/${room.id}`),
+        };
+  }
+
+  get seq(): number {
+    return this.#m.seq;
+  }
+  get state(): unknown {
+    return this.#m.state;
+  }
+  get leader(): string | null {
+    return this.#m.leader;
+  }
+  get timers(): Readonly<Record<string, number>> {
+    return this.#m.timers;
+  }
+  members(): MemberView[] {
+    return this.#m.members.map(view);
+  }
+  member(id: string): StoredMember | undefined {
+    return this.#m.members.find((m) => m.id === id);
+  }
+  storedMembers(): readonly StoredMember[] {
+    return this.#m.members;
+  }
+  /** Highest input seq applied for this member (0 if none). */
+  lastSeq(member: string): number {
+    return this.#m.dedupe[member] ?? 0;
+  }
+
+  snapshot(epoch: number, journalSeq: number): Snapshot {
+    const m = this.#m;
+    return {
+      v: 1,
+      epoch,
+      state: m.state as Value,
+      members: m.members,
+      leader: m.leader,
+      seq: m.seq,
+      dedupe: m.dedupe,
+      timers: m.timers,
+      rng: m.rng,
+      journalSeq,
+    };
+  }
+
+  /** Applies one entry atomically: on any throw, nothing changed. */
+  apply(entry: JournalEntry): Applied {
+    const before = this.#m;
+    const draft: Mutable = structuredClone(before);
+    this.#m = draft;
+    const events: CoreEvent[] = [];
+    try {
+      const result = this.#dispatch(entry, draft, events);
+      return { result, events };
+    } catch (err) {
+      this.#m = before;
+      throw err;
+    }
+  }
+
+  #dispatch(entry: JournalEntry, m: Mutable, events: CoreEvent[]): Value | undefined {
+    switch (entry.k) {
+      case "join":
+        return this.#join(entry.member, entry.at, m, events);
+      case "leave":
+        return this.#leave(entry.member, entry.reason, entry.at, m, events);
+      case "input":
+        return this.#input(entry, m, events);
+      case "timer":
+        delete m.timers[entry.name];
+        this.#run(m, events, entry.at, (ctx) => this.definition.onTimer?.(ctx, entry.name));
+        return undefined;
+      case "tick":
+        this.#run(m, events, entry.at, (ctx) => this.definition.onTick?.(ctx));
+        return undefined;
+      case "epoch":
+        return undefined;
+    }
+  }
+
+  #join(info: MemberInfo, at: number, m: Mutable, events: CoreEvent[]): undefined {
+    const existing = m.members.find((x) => x.id === info.id);
+    if (existing) {
+      // A rejoin from a new connection or gateway: same member, new address.
+      Object.assign(existing, { gateway: info.gateway, gatewayEpoch: info.gatewayEpoch, conn: info.conn });
+      return undefined;
+    }
+    const stored: StoredMember = { ...info, joinedAt: at };
+    m.members.push(stored);
+    this.#run(m, events, at, (ctx) => this.definition.onJoin?.(ctx, member(stored)));
+    push(m, events, SystemEvent.Join, view(stored) as unknown as Value);
+    this.#elect(m, events, at);
+    return undefined;
+  }
+
+  #leave(id: string, reason: string, at: number, m: Mutable, events: CoreEvent[]): undefined {
+    const index = m.members.findIndex((x) => x.id === id);
+    if (index < 0) return undefined;
+    const [gone] = m.members.splice(index, 1);
+    this.#run(m, events, at, (ctx) => this.definition.onLeave?.(ctx, member(gone!)));
+    push(m, events, SystemEvent.Leave, { id, reason });
+    this.#elect(m, events, at);
+    return undefined;
+  }
+
+  #input(entry: Extract<JournalEntry, { k: "input" }>, m: Mutable, events: CoreEvent[]) {
+    const sender = m.members.find((x) => x.id === entry.member);
+    if (!sender) throw new NotJoinedError(`${entry.member} is not a member of this room`);
+    const handler = this.definition.onMessage[entry.type];
+    if (typeof handler !== "function" || !Object.hasOwn(this.definition.onMessage, entry.type)) {
+      throw new InputRejectedError(`unknown message type ${JSON.stringify(entry.type)}`);
+    }
+    const guard = this.definition.validate?.[entry.type];
+    if (guard && !guard(entry.body)) throw new InputRejectedError(`invalid ${entry.type} body`);
+    const result = this.#run(m, events, entry.at, (ctx) => handler(ctx, entry.body, member(sender)));
+    m.dedupe[entry.member] = entry.seq;
+    return result;
+  }
+
+  #elect(m: Mutable, events: CoreEvent[], at: number): void {
+    const policy = this.definition.leaderPolicy ?? longestPresent;
+    const views = m.members.map(member);
+    const next = policy(views, m.leader);
+    const leader = next !== null && views.some((v) => v.id === next) ? next : (views[0]?.id ?? null);
+    if (leader === m.leader) return;
+    const previous = m.leader;
+    m.leader = leader;
+    push(m, events, SystemEvent.Leader, { leader, previous });
+    this.#run(m, events, at, (ctx) => this.definition.onLeaderChange?.(ctx, leader, previous));
+  }
+
+  #run(m: Mutable, events: CoreEvent[], at: number, body: (ctx: RoomContext<unknown>) => unknown) {
+    const ctx = this.#context(m, events, at);
+    const result = runWithBudget(() => body(ctx), this.budgetMs);
+    m.state = ctx.state;
+    return result === undefined ? undefined : (result as Value);
+  }
+
+  #context(m: Mutable, events: CoreEvent[], at: number): RoomContext<unknown> {
+    return {
+      state: m.state,
+      room: this.room,
+      members: m.members.map(member),
+      leader: m.leader,
+      now: () => at,
+      random: () => {
+        m.rng = nextRng(m.rng);
+        return m.rng / 4294967296;
+      },
+      emit: (type, body) => push(m, events, type, body ?? null),
+      emitTo: (to, type, body) => push(m, events, type, body ?? null, typeof to === "string" ? [to] : [...to]),
+      setTimer: (name, delayMs) => {
+        m.timers[name] = at + Math.max(0, delayMs);
+      },
+      clearTimer: (name) => {
+        delete m.timers[name];
+      },
+      reject: (message) => {
+        throw new InputRejectedError(message);
+      },
+    };
+  }
+}
+
+function push(m: Mutable, events: CoreEvent[], type: string, body: Value, to?: string[]): void {
+  m.seq += 1;
+  events.push(to ? { seq: m.seq, type, body, to } : { seq: m.seq, type, body });
+}
+
+function member(stored: StoredMember): Member {
+  return { id: stored.id, user: stored.user, name: stored.name, joinedAt: stored.joinedAt };
+}
+
+function view(stored: StoredMember): MemberView {
+  return member(stored);
+}
+
+/** mulberry32 step on a 32-bit state. */
+function nextRng(state: number): number {
+  let t = (state + 0x6d2b79f5) >>> 0;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return (t ^ (t >>> 14)) >>> 0;
+}
+
+function seedOf(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}

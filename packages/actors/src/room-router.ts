@@ -1,0 +1,97 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  decodePlaceReply,
+  decodeRoomReply,
+  encodeFrame,
+  ErrorCode,
+  InternalKind,
+  names,
+  ProtocolError,
+  type Names,
+  type RoomReply,
+  type RoomRequest,
+} from "@rookery/protocol";
+
+export interface RoomRouterOptions {
+  /** Namespace of subjects. @default "rk" */
+  prefix?: string;
+  /** Wait for one reply. @default 1000 */
+  requestTimeoutMs?: number;
+  /** Give up (ROOM_UNAVAILABLE) after this long in total. @default 5000 */
+  totalWaitMs?: number;
+}
+
+/**
+ * The sending side of the room protocol, as a gateway uses it: a request goes
+ * to the room's subject (NATS interest is the directory); "no responders"
+ * means the room is not active, so placement is asked and the request
+ * retried; ROOM_MOVED (a room handing over) and timeouts are retried with the
+ * same frame, which is safe because rooms dedupe inputs by (member, seq).
+ */
+export class RoomRouter {
+  readonly #names: Names;
+  readonly #timeout: number;
+  readonly #total: number;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    options: RoomRouterOptions = {},
+  ) {
+    this.#names = names(options.prefix ?? "rk");
+    this.#timeout = options.requestTimeoutMs ?? 1000;
+    this.#total = options.totalWaitMs ?? 5000;
+  }
+
+  /** Sends a request and returns the room's final reply (`err` replies other than ROOM_MOVED included). */
+  async request(type: string, id: string, frame: RoomRequest): Promise<RoomReply> {
+    const deadline = performance.now() + this.#total;
+    const subject = this.#names.subjects.roomIn(type, id);
+    const data = encodeFrame(frame);
+    let backoff = 10;
+    while (performance.now() < deadline) {
+      const timeout = Math.max(50, Math.min(this.#timeout, deadline - performance.now()));
+      try {
+        const msg = await this.nc.request(subject, data, { timeout });
+        const reply = decodeRoomReply(msg.data);
+        if (!reply.ok) throw reply.error;
+        if (reply.frame.k !== InternalKind.Err || reply.frame.code !== ErrorCode.ROOM_MOVED) return reply.frame;
+      } catch (error) {
+        if (isNoResponders(error)) await this.place(type, id, deadline);
+        else if (!isTimeout(error)) throw error;
+      }
+      await sleep(backoff);
+      backoff = Math.min(backoff * 2, 200);
+    }
+    throw new ProtocolError(ErrorCode.ROOM_UNAVAILABLE, `room ${type}/${id} did not answer within ${this.#total} ms`);
+  }
+
+  /** Asks the placement queue group to activate the room; resolves when some node owns it. */
+  async place(type: string, id: string, deadline = performance.now() + this.#total): Promise<void> {
+    const frame = encodeFrame({ k: InternalKind.Place, room: { type, id } });
+    const timeout = Math.max(50, Math.min(this.#timeout * 2, deadline - performance.now()));
+    try {
+      const msg = await this.nc.request(this.#names.subjects.place(type), frame, { timeout });
+      const reply = decodePlaceReply(msg.data);
+      if (reply.ok && reply.frame.k === InternalKind.Err && reply.frame.code !== ErrorCode.ROOM_UNAVAILABLE) {
+        throw new ProtocolError(reply.frame.code, reply.frame.message);
+      }
+    } catch (error) {
+      if (isNoResponders(error)) {
+        throw new ProtocolError(ErrorCode.UNKNOWN_ROOM_TYPE, `no node serves room type ${type}`, { cause: error });
+      }
+      if (!isTimeout(error)) throw error;
+    }
+  }
+}
+
+function isNoResponders(error: unknown): boolean {
+  const e = error as { isNoResponders?: () => boolean; cause?: { name?: string } } | null;
+  return e?.isNoResponders?.() === true || e?.cause?.name === "NoRespondersError";
+}
+
+function isTimeout(error: unknown): boolean {
+  const e = error as { name?: string; cause?: { name?: string } } | null;
+  return e?.name === "TimeoutError" || e?.cause?.name === "TimeoutError";
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,57 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { ActorHost, RoomRouter, type RuntimeOptions } from "@rookery/actors";
+import { ClusterMember } from "@rookery/cluster";
+import { InternalKind, type MemberInfo, type RoomReply } from "@rookery/protocol";
+import { ephemeralLedgerRoom, flakyRoom, ledgerRoom } from "./fixtures/rooms";
+
+export const testRooms = [ledgerRoom, ephemeralLedgerRoom, flakyRoom];
+
+/** In-process nodes and routers for one test, all closed by `close()`. */
+export class Cluster {
+  readonly hosts: ActorHost[] = [];
+  readonly #connections: NatsConnection[] = [];
+  readonly #members: ClusterMember[] = [];
+
+  constructor(
+    private readonly url: string,
+    readonly prefix: string,
+  ) {}
+
+  async node(id: string, options: RuntimeOptions = {}): Promise<ActorHost> {
+    const nc = await this.#connect();
+    const member = new ClusterMember(nc, { identity: { id, role: "node" }, cluster: { prefix: this.prefix } });
+    await member.start();
+    this.#members.push(member);
+    const host = new ActorHost(member, testRooms as never, options);
+    await host.start();
+    this.hosts.push(host);
+    return host;
+  }
+
+  async router(): Promise<RoomRouter> {
+    return new RoomRouter(await this.#connect(), { prefix: this.prefix, totalWaitMs: 10_000 });
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.hosts.map((h) => h.stop()));
+    await Promise.allSettled(this.#members.map((m) => m.stop()));
+    await Promise.allSettled(this.#connections.map((nc) => nc.close()));
+  }
+
+  async #connect(): Promise<NatsConnection> {
+    const nc = await connect({ servers: this.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    this.#connections.push(nc);
+    return nc;
+  }
+}
+
+export function memberInfo(user: string, gateway = "gw-test", gatewayEpoch = "e0"): MemberInfo {
+  return { id: `${user}:session-${user}-00000001`, user, name: user, gateway, gatewayEpoch, conn: `c-${user}` };
+}
+
+export function expectKind<K extends RoomReply["k"]>(reply: RoomReply, k: K): Extract<RoomReply, { k: K }> {
+  if (reply.k !== k) throw new Error(`expected ${k}, got ${JSON.stringify(reply)}`);
+  return reply as Extract<RoomReply, { k: K }>;
+}
+
+export { InternalKind };

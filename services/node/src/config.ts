@@ -1,0 +1,56 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+
+/** Node service configuration, parsed and validated once from the environment. */
+export interface NodeConfig {
+  natsUrl: string[];
+  id: string;
+  region: string;
+  prefix: string;
+  replicas: number;
+  heartbeatTtlMs: number;
+  heartbeatTags: string[];
+  metricsPort: number;
+  capacity: number;
+  idleMs: number;
+  /** Extra room modules to load (paths or package names), each exporting room definitions. */
+  roomModules: string[];
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+  override readonly name = "ConfigError";
+}
+
+export function nodeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): NodeConfig {
+  return {
+    natsUrl: list(env.NATS_URL) ?? ["nats://127.0.0.1:4222"],
+    id: env.ROOKERY_ID ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${randomBytes(3).toString("hex")}`,
+    region: env.ROOKERY_REGION ?? "local",
+    prefix: env.ROOKERY_PREFIX ?? "rk",
+    replicas: int(env, "ROOKERY_REPLICAS", 1, 1, 5),
+    heartbeatTtlMs: int(env, "ROOKERY_HEARTBEAT_TTL_MS", 3000, 300, 60_000),
+    heartbeatTags: list(env.ROOKERY_HEARTBEAT_TAGS) ?? [],
+    metricsPort: int(env, "ROOKERY_METRICS_PORT", 9101, 0, 65_535),
+    capacity: int(env, "ROOKERY_CAPACITY", 50_000, 1, 10_000_000),
+    idleMs: int(env, "ROOKERY_IDLE_MS", 60_000, 0, 86_400_000),
+    roomModules: list(env.ROOKERY_ROOM_MODULES) ?? [],
+    logLevel: env.ROOKERY_LOG_LEVEL ?? "info",
+  };
+}
+
+function list(value: string | undefined): string[] | undefined {
+  const items = value?.split(",").map((s) => s.trim()).filter(Boolean);
+  return items && items.length > 0 ? items : undefined;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}

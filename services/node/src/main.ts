@@ -1,0 +1,36 @@
+/**
+ * `node services/node/src/main.ts` (through tsx): one Rookery actor node,
+ * configured by environment variables (docs/operations.md). SIGTERM or SIGINT
+ * drains it and exits 0.
+ */
+import { pino } from "pino";
+import { nodeConfigFromEnv } from "./config";
+import { NodeService, roomsOf } from "./node-service";
+
+const config = nodeConfigFromEnv();
+const log = pino({ level: config.logLevel }).child({ node: config.id, component: "node" });
+
+const rooms = roomsOf(await import("@rookery/examples"));
+for (const spec of config.roomModules) {
+  const url = spec.startsWith(".") || spec.startsWith("/") ? new URL(spec, `file://${process.cwd()}/`).href : spec;
+  rooms.push(...roomsOf((await import(url)) as Record<string, unknown>));
+}
+
+const service = new NodeService(config, rooms, log);
+let exiting = false;
+const shutdown = (signal: string) => {
+  if (exiting) return;
+  exiting = true;
+  log.info({ signal }, "draining");
+  service.stop().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      log.error({ err: String(err) }, "drain failed");
+      process.exit(1);
+    },
+  );
+};
+process.on("SIGTERM", () => shutdown("SIGTERM"));
+process.on("SIGINT", () => shutdown("SIGINT"));
+await service.start();
+console.log(JSON.stringify({ event: "ready", id: config.id, metricsPort: service.metricsPort }));

@@ -1,0 +1,82 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "pino";
+import { ActorHost, type RoomDefinition } from "@rookery/actors";
+import { ClusterMember } from "@rookery/cluster";
+import type { NodeConfig } from "./config";
+import { NodeMetrics } from "./metrics";
+
+type AnyDefinition = RoomDefinition<never, never>;
+
+/**
+ * The actor node process: joins the cluster, hosts room actors for the room
+ * types it knows, serves `/metrics`. `stop()` drains: every room is
+ * snapshotted and released so that its next frame activates it elsewhere.
+ */
+export class NodeService {
+  #nc: NatsConnection | undefined;
+  #member: ClusterMember | undefined;
+  #host: ActorHost | undefined;
+  #metrics: NodeMetrics | undefined;
+  #stopping: Promise<void> | undefined;
+  metricsPort = 0;
+
+  constructor(
+    readonly config: NodeConfig,
+    private readonly rooms: AnyDefinition[],
+    private readonly log: Logger,
+  ) {}
+
+  get host(): ActorHost {
+    if (!this.#host) throw new Error("node service not started");
+    return this.#host;
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    // A short reconnect wait matters: heartbeats must resume well within the TTL.
+    this.#nc = await connect({ servers: config.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    this.#member = new ClusterMember(this.#nc, {
+      identity: { id: config.id, role: "node", region: config.region },
+      cluster: {
+        prefix: config.prefix,
+        replicas: config.replicas,
+        heartbeatTtlMs: config.heartbeatTtlMs,
+        heartbeatTags: config.heartbeatTags,
+      },
+      load: () => this.#host?.size ?? 0,
+      logger: this.log,
+    });
+    await this.#member.start();
+    this.#host = new ActorHost(this.#member, this.rooms, { capacity: config.capacity, idleMs: config.idleMs }, this.log);
+    this.#metrics = new NodeMetrics(this.#host);
+    await this.#host.start();
+    this.metricsPort = await this.#metrics.listen(config.metricsPort);
+    this.log.info(
+      { rooms: this.rooms.map((r) => (r as { type: string }).type), metrics: this.metricsPort },
+      "node ready",
+    );
+  }
+
+  /** Drain and leave. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    await this.#host?.stop();
+    await this.#member?.stop();
+    await this.#metrics?.close();
+    await this.#nc?.drain().catch(() => undefined);
+    this.log.info("node stopped");
+  }
+}
+
+/** Collects every export of a module that looks like a room definition. */
+export function roomsOf(module: Record<string, unknown>): AnyDefinition[] {
+  return Object.values(module).filter(
+    (v): v is AnyDefinition =>
+      typeof v === "object" && v !== null && typeof (v as { type?: unknown }).type === "string" &&
+      typeof (v as { onMessage?: unknown }).onMessage === "object",
+  );
+}
