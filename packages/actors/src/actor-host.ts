@@ -10,12 +10,18 @@ import {
   type PlaceReply,
   type Value,
 } from "@rookery/protocol";
-import { decodeLeaseRecord, type ClusterMember, type Lease, type ProcessRecord } from "@rookery/cluster";
+import {
+  decodeLeaseRecord,
+  type ClusterMember,
+  type Lease,
+  type ProcessRecord,
+} from "@rookery/cluster";
 import { resolveRuntimeOptions, type ResolvedRuntimeOptions, type RuntimeOptions } from "./options";
 import type { RoomDefinition } from "./room";
 import { RoomActor } from "./room-actor";
 
 type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
+const OWNER_CACHE_LIMIT = 100_000;
 
 export interface HostEvents {
   activated: (actor: RoomActor, ms: number) => void;
@@ -34,11 +40,15 @@ export class ActorHost {
   readonly #rooms = new Map<string, AnyRoom>();
   readonly #actors = new Map<string, RoomActor>();
   readonly #activating = new Map<string, Promise<RoomActor | undefined>>();
+  /** Rooms we lost the lease race for, and to whom: cleared once that owner is down. */
+  readonly #owners = new Map<string, { id: string; epoch: string; roomEpoch: number }>();
   readonly #subs: Subscription[] = [];
   readonly #work = new Set<Promise<unknown>>();
   #jsm!: JetStreamManager;
   #idleTimer: NodeJS.Timeout | undefined;
   #accepting = false;
+  #running = 0;
+  readonly #queue: (() => void)[] = [];
   #listeners: Partial<HostEvents> = {};
   readonly #onDown = (p: ProcessRecord) => this.#processDown(p);
   readonly #onFailStop = () => this.#stopAll("fail-stop");
@@ -78,7 +88,10 @@ export class ActorHost {
     this.member.view.on("down", this.#onDown);
     this.member.heartbeat.on("failstop", this.#onFailStop);
     if (this.options.idleMs > 0) {
-      this.#idleTimer = setInterval(() => this.#passivateIdle(), Math.max(50, this.options.idleMs / 4));
+      this.#idleTimer = setInterval(
+        () => this.#passivateIdle(),
+        Math.max(50, this.options.idleMs / 4),
+      );
     }
     await this.member.nc.flush();
     this.#accepting = true;
@@ -91,10 +104,33 @@ export class ActorHost {
     if (existing) return Promise.resolve(existing);
     let pending = this.#activating.get(key);
     if (!pending) {
-      pending = this.#activate(type, id).finally(() => this.#activating.delete(key));
+      pending = this.#limit(() => this.#activate(type, id)).finally(() =>
+        this.#activating.delete(key),
+      );
       this.#activating.set(key, pending);
     }
     return pending;
+  }
+
+  /**
+   * Runs at most `activationConcurrency` activations at once: re-homing
+   * hundreds of rooms in one burst would otherwise flood the connection and
+   * the server, and every room would wait for the slowest.
+   */
+  #limit<T>(task: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const run = () => {
+        this.#running++;
+        task()
+          .then(resolve, reject)
+          .finally(() => {
+            this.#running--;
+            this.#queue.shift()?.();
+          });
+      };
+      if (this.#running < this.options.activationConcurrency) run();
+      else this.#queue.push(run);
+    });
   }
 
   /** SIGTERM: take no placements, hand every room over cleanly (snapshot + release). */
@@ -116,11 +152,42 @@ export class ActorHost {
 
   async #activate(type: string, id: string): Promise<RoomActor | undefined> {
     const definition = this.#rooms.get(type);
-    if (!definition || !this.#accepting || this.#actors.size >= this.options.capacity) return undefined;
+    if (!definition || !this.#accepting || this.#actors.size >= this.options.capacity)
+      return undefined;
     const started = performance.now();
     const result = await this.member.leases.acquire(type, id);
-    if (!result.acquired) return undefined;
-    const actor = new RoomActor(definition, { type, id }, result.lease, {
+    if (!result.acquired) {
+      if (this.#owners.size >= OWNER_CACHE_LIMIT) this.#owners.clear();
+      const owner = { id: result.owner, epoch: result.ownerEpoch, roomEpoch: result.roomEpoch };
+      this.#owners.set(`${type}.${id}`, owner);
+      return undefined;
+    }
+    this.#owners.delete(`${type}.${id}`);
+    for (let attempt = 1; ; attempt++) {
+      const actor = this.#newActor(definition, type, id, result.lease);
+      try {
+        await actor.activate();
+        const ms = performance.now() - started;
+        const timing = actor.activationTiming;
+        this.log.debug(
+          { room: actor.key, ms: Math.round(ms), ...timing, takenOver: result.lease.takenOver },
+          "room activated",
+        );
+        this.#listeners.activated?.(actor, ms);
+        return actor;
+      } catch (error) {
+        actor.stop("activation failed");
+        // A journal tail read from a lagging replica fails the fenced append: read again.
+        if ((error as { code?: string }).code === "OWNERSHIP_LOST" && attempt < 3) continue;
+        this.log.warn({ err: String(error), room: actor.key }, "activation failed");
+        await this.member.leases.release(result.lease).catch(() => undefined);
+        return undefined;
+      }
+    }
+  }
+
+  #newActor(definition: AnyRoom, type: string, id: string, lease: Lease): RoomActor {
+    const actor = new RoomActor(definition, { type, id }, lease, {
       nc: this.member.nc,
       js: this.member.js,
       jsm: this.#jsm,
@@ -133,15 +200,6 @@ export class ActorHost {
       onStopped: (a, reason) => this.#stopped(a, reason),
     });
     this.#actors.set(actor.key, actor);
-    try {
-      await actor.activate();
-    } catch (error) {
-      this.log.warn({ err: String(error), room: actor.key }, "activation failed");
-      actor.stop("activation failed");
-      await this.member.leases.release(result.lease).catch(() => undefined);
-      return undefined;
-    }
-    this.#listeners.activated?.(actor, performance.now() - started);
     return actor;
   }
 
@@ -149,20 +207,38 @@ export class ActorHost {
     const decoded = decodePlaceRequest(msg.data);
     if (!decoded.ok) return reply(msg, err(ErrorCode.BAD_FRAME, decoded.error.message));
     const { type, id } = decoded.frame.room;
+    // Asked again for a room a live node owns: answer from memory, no KV read.
+    const known = this.#owners.get(`${type}.${id}`);
+    if (known && this.member.view.isLive(known.id, known.epoch)) {
+      return reply(msg, {
+        k: InternalKind.Placed,
+        node: known.id,
+        epoch: Math.max(1, known.roomEpoch),
+      });
+    }
     const actor = await this.activate(type, id);
-    if (actor) return reply(msg, { k: InternalKind.Placed, node: this.member.heartbeat.id, epoch: actor.lease.roomEpoch });
+    if (actor)
+      return reply(msg, {
+        k: InternalKind.Placed,
+        node: this.member.heartbeat.id,
+        epoch: actor.lease.roomEpoch,
+      });
     // Someone else owns it (or we are full): the requester just retries the room.
     const owner = await this.member.buckets.leases.get(`${type}.${id}`).catch(() => null);
     const record = owner?.operation === "PUT" ? safeLease(owner.key, owner.value) : undefined;
-    if (record?.owner) return reply(msg, { k: InternalKind.Placed, node: record.owner, epoch: record.roomEpoch });
+    if (record?.owner)
+      return reply(msg, { k: InternalKind.Placed, node: record.owner, epoch: record.roomEpoch });
     reply(msg, err(ErrorCode.ROOM_UNAVAILABLE, "no capacity to activate the room"));
   }
 
   #processDown(process: ProcessRecord): void {
+    this.log.info({ process: process.id, role: process.role }, "process down");
     if (process.role === "gateway") {
       for (const actor of this.#actors.values()) actor.dropGateway(process.id, process.epoch);
       return;
     }
+    for (const [room, owner] of this.#owners)
+      if (owner.epoch === process.epoch) this.#owners.delete(room);
     if (process.id !== this.member.heartbeat.id) this.#track(this.#rehome(process));
   }
 
@@ -177,14 +253,21 @@ export class ActorHost {
       const lease = entry?.operation === "PUT" ? safeLease(key, entry.value) : undefined;
       if (lease?.owner === dead.id && lease.ownerEpoch === dead.epoch) orphans.push([type, id]);
     }
-    this.log.info({ dead: dead.id, rooms: orphans.length }, "re-homing rooms of a dead node");
-    await Promise.allSettled(orphans.map(([type, id]) => this.activate(type, id)));
+    const started = performance.now();
+    const results = await Promise.allSettled(orphans.map(([type, id]) => this.activate(type, id)));
+    const activated = results.filter((r) => r.status === "fulfilled" && r.value).length;
+    const ms = Math.round(performance.now() - started);
+    this.log.info(
+      { dead: dead.id, orphans: orphans.length, activated, ms },
+      "re-homed rooms of a dead node",
+    );
   }
 
   #passivateIdle(): void {
     const release = (lease: Lease) => this.member.leases.release(lease);
     for (const actor of this.#actors.values()) {
-      if (!actor.busy && actor.idleMs >= this.options.idleMs) this.#track(actor.passivate(release, "idle"));
+      if (!actor.busy && actor.idleMs >= this.options.idleMs)
+        this.#track(actor.passivate(release, "idle"));
     }
   }
 
@@ -221,4 +304,3 @@ function reply(msg: Msg, frame: PlaceReply): void {
 function err(code: ErrorCode, message: string): PlaceReply {
   return { k: InternalKind.Err, code, message };
 }
-

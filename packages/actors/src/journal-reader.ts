@@ -1,4 +1,4 @@
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import { decodeBatch, type JournalEntry } from "./journal";
 
 export interface JournalTail {
@@ -8,34 +8,35 @@ export interface JournalTail {
   entries: JournalEntry[];
 }
 
-/** Reads a room's journal entries after a snapshot, up to the subject's current end. */
+/**
+ * Reads a room's journal entries after a snapshot, up to the subject's
+ * current end: the last message by subject, then back along each message's
+ * link to its predecessor, with direct gets by exact sequence (no consumer to
+ * create and delete). Direct gets may be served by a lagging replica; the
+ * activation's fenced append then fails and the read is retried, so a stale
+ * tail is never acted on.
+ */
 export async function readJournal(
-  js: JetStreamClient,
   jsm: JetStreamManager,
   stream: string,
   subject: string,
   afterSeq: number,
 ): Promise<JournalTail> {
-  const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch((err: unknown) => {
-    if (/no message found/i.test(String(err))) return null;
-    throw err;
-  });
+  const last = await jsm.direct.getMessage(stream, { last_by_subj: subject }).catch(notFound);
   const lastSeq = last?.seq ?? 0;
-  if (lastSeq <= afterSeq) return { lastSeq, entries: [] };
-  const consumer = await js.consumers.get(stream, {
-    filter_subjects: subject,
-    deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: afterSeq + 1,
-  });
-  const entries: JournalEntry[] = [];
-  const messages = await consumer.consume();
-  try {
-    for await (const msg of messages) {
-      entries.push(...decodeBatch(msg.data));
-      if (msg.seq >= lastSeq) break;
-    }
-  } finally {
-    await messages.close();
+  const batches: JournalEntry[][] = [];
+  let msg = last;
+  while (msg && msg.seq > afterSeq) {
+    const batch = decodeBatch(msg.data);
+    batches.push(batch.e);
+    if (batch.p <= afterSeq) break;
+    msg = await jsm.direct.getMessage(stream, { seq: batch.p }).catch(notFound);
   }
-  return { lastSeq, entries };
+  return { lastSeq, entries: batches.reverse().flat() };
+}
+
+/** A subject with no message yet answers 404; anything else is a real failure. */
+function notFound(err: unknown): null {
+  if (/no message found|not found/i.test(String(err))) return null;
+  throw err;
 }

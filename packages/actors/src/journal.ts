@@ -17,15 +17,29 @@ export type JournalEntry =
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
-/** One journal message holds a group-committed batch of entries. */
-export function encodeBatch(entries: JournalEntry[]): Uint8Array {
-  return packr.pack(entries);
+/**
+ * One journal message: a group-committed batch of entries, plus the stream
+ * sequence of the room's previous journal message. The back link lets an
+ * activation walk from the subject's last message (an indexed lookup) to its
+ * snapshot by exact sequence, instead of scanning the stream for the next
+ * message on a subject, which nats-server 2.9 does linearly.
+ */
+export interface JournalBatch {
+  /** Previous journal message of this room (0 for the first). */
+  p: number;
+  e: JournalEntry[];
 }
 
-export function decodeBatch(bytes: Uint8Array): JournalEntry[] {
-  const value: unknown = packr.unpack(bytes);
-  if (!Array.isArray(value)) throw new Error("journal message is not a batch");
-  return value as JournalEntry[];
+export function encodeBatch(prev: number, entries: JournalEntry[]): Uint8Array {
+  return packr.pack({ p: prev, e: entries } satisfies JournalBatch);
+}
+
+export function decodeBatch(bytes: Uint8Array): JournalBatch {
+  const value = packr.unpack(bytes) as Partial<JournalBatch> | null;
+  if (!value || typeof value.p !== "number" || !Array.isArray(value.e)) {
+    throw new Error("journal message is not a batch");
+  }
+  return value as JournalBatch;
 }
 
 /** A member as the room stores it: what room code sees plus where its socket is. */

@@ -12,6 +12,8 @@ export interface RuntimeOptions {
   idleMs?: number;
   /** Most rooms this node hosts; placements beyond are declined. @default 50000 */
   capacity?: number;
+  /** Activations in flight at once (placement and re-homing). @default 64 */
+  activationConcurrency?: number;
 }
 
 export type ResolvedRuntimeOptions = Required<RuntimeOptions>;
@@ -24,6 +26,7 @@ export function defaultRuntimeOptions(): ResolvedRuntimeOptions {
     replayBuffer: 1000,
     idleMs: 60_000,
     capacity: 50_000,
+    activationConcurrency: 64,
   };
 }
 

@@ -159,7 +159,11 @@ export class RoomCore {
     const existing = m.members.find((x) => x.id === info.id);
     if (existing) {
       // A rejoin from a new connection or gateway: same member, new address.
-      Object.assign(existing, { gateway: info.gateway, gatewayEpoch: info.gatewayEpoch, conn: info.conn });
+      Object.assign(existing, {
+        gateway: info.gateway,
+        gatewayEpoch: info.gatewayEpoch,
+        conn: info.conn,
+      });
       return undefined;
     }
     const stored: StoredMember = { ...info, joinedAt: at };
@@ -189,7 +193,9 @@ export class RoomCore {
     }
     const guard = this.definition.validate?.[entry.type];
     if (guard && !guard(entry.body)) throw new InputRejectedError(`invalid ${entry.type} body`);
-    const result = this.#run(m, events, entry.at, (ctx) => handler(ctx, entry.body, member(sender)));
+    const result = this.#run(m, events, entry.at, (ctx) =>
+      handler(ctx, entry.body, member(sender)),
+    );
     m.dedupe[entry.member] = entry.seq;
     return result;
   }
@@ -198,7 +204,8 @@ export class RoomCore {
     const policy = this.definition.leaderPolicy ?? longestPresent;
     const views = m.members.map(member);
     const next = policy(views, m.leader);
-    const leader = next !== null && views.some((v) => v.id === next) ? next : (views[0]?.id ?? null);
+    const leader =
+      next !== null && views.some((v) => v.id === next) ? next : (views[0]?.id ?? null);
     if (leader === m.leader) return;
     const previous = m.leader;
     m.leader = leader;
@@ -225,7 +232,8 @@ export class RoomCore {
         return m.rng / 4294967296;
       },
       emit: (type, body) => push(m, events, type, body ?? null),
-      emitTo: (to, type, body) => push(m, events, type, body ?? null, typeof to === "string" ? [to] : [...to]),
+      emitTo: (to, type, body) =>
+        push(m, events, type, body ?? null, typeof to === "string" ? [to] : [...to]),
       setTimer: (name, delayMs) => {
         m.timers[name] = at + Math.max(0, delayMs);
       },

@@ -54,15 +54,19 @@ export class RoomRouter {
         const msg = await this.nc.request(subject, data, { timeout });
         const reply = decodeRoomReply(msg.data);
         if (!reply.ok) throw reply.error;
-        if (reply.frame.k !== InternalKind.Err || reply.frame.code !== ErrorCode.ROOM_MOVED) return reply.frame;
+        if (reply.frame.k !== InternalKind.Err || reply.frame.code !== ErrorCode.ROOM_MOVED)
+          return reply.frame;
       } catch (error) {
         if (isNoResponders(error)) await this.place(type, id, deadline);
         else if (!isTimeout(error)) throw error;
       }
       await sleep(backoff);
-      backoff = Math.min(backoff * 2, 200);
+      backoff = Math.min(backoff * 2, 100);
     }
-    throw new ProtocolError(ErrorCode.ROOM_UNAVAILABLE, `room ${type}/${id} did not answer within ${this.#total} ms`);
+    throw new ProtocolError(
+      ErrorCode.ROOM_UNAVAILABLE,
+      `room ${type}/${id} did not answer within ${this.#total} ms`,
+    );
   }
 
   /** Asks the placement queue group to activate the room; resolves when some node owns it. */
@@ -72,12 +76,18 @@ export class RoomRouter {
     try {
       const msg = await this.nc.request(this.#names.subjects.place(type), frame, { timeout });
       const reply = decodePlaceReply(msg.data);
-      if (reply.ok && reply.frame.k === InternalKind.Err && reply.frame.code !== ErrorCode.ROOM_UNAVAILABLE) {
+      if (
+        reply.ok &&
+        reply.frame.k === InternalKind.Err &&
+        reply.frame.code !== ErrorCode.ROOM_UNAVAILABLE
+      ) {
         throw new ProtocolError(reply.frame.code, reply.frame.message);
       }
     } catch (error) {
       if (isNoResponders(error)) {
-        throw new ProtocolError(ErrorCode.UNKNOWN_ROOM_TYPE, `no node serves room type ${type}`, { cause: error });
+        throw new ProtocolError(ErrorCode.UNKNOWN_ROOM_TYPE, `no node serves room type ${type}`, {
+          cause: error,
+        });
       }
       if (!isTimeout(error)) throw error;
     }

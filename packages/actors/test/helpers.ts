@@ -19,7 +19,10 @@ export class Cluster {
 
   async node(id: string, options: RuntimeOptions = {}): Promise<ActorHost> {
     const nc = await this.#connect();
-    const member = new ClusterMember(nc, { identity: { id, role: "node" }, cluster: { prefix: this.prefix } });
+    const member = new ClusterMember(nc, {
+      identity: { id, role: "node" },
+      cluster: { prefix: this.prefix },
+    });
     await member.start();
     this.#members.push(member);
     const host = new ActorHost(member, testRooms as never, options);
@@ -39,17 +42,31 @@ export class Cluster {
   }
 
   async #connect(): Promise<NatsConnection> {
-    const nc = await connect({ servers: this.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    const nc = await connect({
+      servers: this.url,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
     this.#connections.push(nc);
     return nc;
   }
 }
 
 export function memberInfo(user: string, gateway = "gw-test", gatewayEpoch = "e0"): MemberInfo {
-  return { id: `${user}:session-${user}-00000001`, user, name: user, gateway, gatewayEpoch, conn: `c-${user}` };
+  return {
+    id: `${user}:session-${user}-00000001`,
+    user,
+    name: user,
+    gateway,
+    gatewayEpoch,
+    conn: `c-${user}`,
+  };
 }
 
-export function expectKind<K extends RoomReply["k"]>(reply: RoomReply, k: K): Extract<RoomReply, { k: K }> {
+export function expectKind<K extends RoomReply["k"]>(
+  reply: RoomReply,
+  k: K,
+): Extract<RoomReply, { k: K }> {
   if (reply.k !== k) throw new Error(`expected ${k}, got ${JSON.stringify(reply)}`);
   return reply as Extract<RoomReply, { k: K }>;
 }

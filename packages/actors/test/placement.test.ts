@@ -17,7 +17,10 @@ describe("placement", () => {
     try {
       const [a, b] = [await cluster.node("n1"), await cluster.node("n2")];
       const activations = new Map<string, number>();
-      for (const host of [a, b]) host.on("activated", (actor) => activations.set(actor.key, (activations.get(actor.key) ?? 0) + 1));
+      for (const host of [a, b])
+        host.on("activated", (actor) =>
+          activations.set(actor.key, (activations.get(actor.key) ?? 0) + 1),
+        );
       const routers = await Promise.all([0, 1, 2, 3, 4].map(() => cluster.router()));
       const rooms = Array.from({ length: 200 }, (_, i) => `r${i}`);
       const replies = await Promise.all(
@@ -31,9 +34,16 @@ describe("placement", () => {
       expect(activations.size).toBe(200);
       expect([...activations.values()].every((n) => n === 1)).toBe(true);
       expect(a.size + b.size).toBe(200);
-      for (const id of rooms) expect(Boolean(a.actor("ledger", id)) !== Boolean(b.actor("ledger", id))).toBe(true);
+      for (const id of rooms)
+        expect(Boolean(a.actor("ledger", id)) !== Boolean(b.actor("ledger", id))).toBe(true);
       // Every room saw all five senders join, in one consistent member list.
-      const last = expectKind(await routers[0]!.request("ledger", "r7", { k: InternalKind.Join, member: memberInfo("u0") }), InternalKind.Joined);
+      const last = expectKind(
+        await routers[0]!.request("ledger", "r7", {
+          k: InternalKind.Join,
+          member: memberInfo("u0"),
+        }),
+        InternalKind.Joined,
+      );
       expect(last.members.map((m) => m.user).sort()).toEqual(["u0", "u1", "u2", "u3", "u4"]);
       expect(a.size).toBeGreaterThan(20);
       expect(b.size).toBeGreaterThan(20);
@@ -48,18 +58,32 @@ describe("placement", () => {
       await cluster.node("n1");
       const router = await cluster.router();
       const alice = memberInfo("alice");
-      for (const [type, id] of [["flaky", "bad"], ["ledger", "good"]] as const) {
-        expectKind(await router.request(type, id, { k: InternalKind.Join, member: alice }), InternalKind.Joined);
+      for (const [type, id] of [
+        ["flaky", "bad"],
+        ["ledger", "good"],
+      ] as const) {
+        expectKind(
+          await router.request(type, id, { k: InternalKind.Join, member: alice }),
+          InternalKind.Joined,
+        );
       }
       const input = (type: string, id: string, seq: number, kind: string, body: unknown = null) =>
-        router.request(type, id, { k: InternalKind.Input, member: alice.id, seq, type: kind, body: body as never });
+        router.request(type, id, {
+          k: InternalKind.Input,
+          member: alice.id,
+          seq,
+          type: kind,
+          body: body as never,
+        });
 
       const boom = expectKind(await input("flaky", "bad", 1, "boom"), InternalKind.Err);
       expect(boom.code).toBe("INPUT_REJECTED");
 
       const started = performance.now();
       const spin = input("flaky", "bad", 2, "spin", { ms: 2000 });
-      const goodAcks = await Promise.all([1, 2, 3].map((seq) => input("ledger", "good", seq, "add", { n: 1, tag: `a#${seq}` })));
+      const goodAcks = await Promise.all(
+        [1, 2, 3].map((seq) => input("ledger", "good", seq, "add", { n: 1, tag: `a#${seq}` })),
+      );
       const goodDoneMs = performance.now() - started;
       for (const ack of goodAcks) expectKind(ack, InternalKind.Acked);
       const spun = expectKind(await spin, InternalKind.Err);

@@ -141,10 +141,12 @@ async function ensureJournal(jsm: JetStreamManager, names: ClusterNames, replica
     }
     if (info) return;
     try {
+      // Direct gets let an activation read a room's journal tail without creating a consumer.
       await jsm.streams.add({
         name,
         subjects: [`${names.prefix}.journal.>`],
         num_replicas: replicas,
+        allow_direct: true,
       });
     } catch (cause) {
       if (isConfigConflict(cause))

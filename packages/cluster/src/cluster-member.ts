@@ -20,6 +20,12 @@ export interface ClusterMemberOptions {
   sweeper?: boolean;
   /** @default a silent pino logger */
   logger?: Logger;
+  /**
+   * A second connection for heartbeats and the membership view, so that
+   * liveness never queues behind bulk traffic (room activations, journals)
+   * on the main connection. @default the main connection
+   */
+  control?: NatsConnection;
 }
 
 /**
@@ -76,10 +82,13 @@ export class ClusterMember {
 
   async #start(): Promise<void> {
     const buckets = await ensureBuckets(this.nc, this.options.cluster);
+    const control = this.options.control
+      ? await ensureBuckets(this.options.control, this.options.cluster)
+      : buckets;
     this.#buckets = buckets;
-    this.#heartbeat = new Heartbeat(buckets, this.options.identity, this.options.load, this.log);
+    this.#heartbeat = new Heartbeat(control, this.options.identity, this.options.load, this.log);
     await this.#heartbeat.start();
-    this.#view = new MembershipView(buckets, this.log);
+    this.#view = new MembershipView(control, this.log);
     await this.#view.start();
     this.#leases = new LeaseManager(buckets, this.#heartbeat, this.#view, this.log);
     this.#duty = new Singleton(

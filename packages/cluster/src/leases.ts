@@ -24,7 +24,8 @@ export interface Lease {
 }
 
 export type AcquireResult =
-  { acquired: true; lease: Lease } | { acquired: false; owner: string; ownerEpoch: string };
+  | { acquired: true; lease: Lease }
+  | { acquired: false; owner: string; ownerEpoch: string; roomEpoch: number };
 
 export interface LeaseEvents {
   /** The lease is no longer ours (fail-stop, fenced write failure, or release). */
@@ -84,6 +85,7 @@ export class LeaseManager extends EventEmitter<LeaseEvents> {
       acquired: false,
       owner: record?.owner ?? "unknown",
       ownerEpoch: record?.ownerEpoch ?? "",
+      roomEpoch: record?.roomEpoch ?? 0,
     };
   }
 
@@ -130,6 +132,7 @@ export class LeaseManager extends EventEmitter<LeaseEvents> {
         acquired: false as const,
         owner: current.owner,
         ownerEpoch: current.ownerEpoch ?? "",
+        roomEpoch: current.roomEpoch,
       };
     }
     return this.#write(type, id, key, entry, nextEpoch, true);
@@ -145,7 +148,7 @@ export class LeaseManager extends EventEmitter<LeaseEvents> {
   ) {
     const ownerEpoch = this.heartbeat.epoch;
     if (!this.heartbeat.isAlive())
-      return { acquired: false as const, owner: "self-failstopped", ownerEpoch };
+      return { acquired: false as const, owner: "self-failstopped", ownerEpoch, roomEpoch };
     const record: LeaseRecord = { owner: this.heartbeat.id, ownerEpoch, roomEpoch, at: Date.now() };
     try {
       // previousSeq 0 = "must not exist"; otherwise CAS on the revision we read.
@@ -169,6 +172,7 @@ export class LeaseManager extends EventEmitter<LeaseEvents> {
     const { owner, ownerEpoch } = lease;
     if (!owner || !ownerEpoch) return false;
     if (this.view.isLive(owner, ownerEpoch)) return true;
+    if (this.view.sawDown(ownerEpoch)) return false;
     for (const role of Object.values(ProcessRole)) {
       if (!(await this.view.confirmDead(role, owner, ownerEpoch))) return true;
     }

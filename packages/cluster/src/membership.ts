@@ -91,6 +91,11 @@ export class MembershipView extends EventEmitter<MembershipEvents> {
     return false;
   }
 
+  /** True when this view saw the incarnation go down (no read needed to confirm it). */
+  sawDown(epoch: string): boolean {
+    return this.#dead.has(epoch);
+  }
+
   list(role?: ProcessRole): ProcessRecord[] {
     const all = [...this.#live.values()].map((t) => t.record);
     return role ? all.filter((r) => r.role === role) : all;

@@ -26,7 +26,9 @@ export class ConfigError extends Error {
 export function nodeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): NodeConfig {
   return {
     natsUrl: list(env.NATS_URL) ?? ["nats://127.0.0.1:4222"],
-    id: env.ROOKERY_ID ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${randomBytes(3).toString("hex")}`,
+    id:
+      env.ROOKERY_ID ??
+      `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${randomBytes(3).toString("hex")}`,
     region: env.ROOKERY_REGION ?? "local",
     prefix: env.ROOKERY_PREFIX ?? "rk",
     replicas: int(env, "ROOKERY_REPLICAS", 1, 1, 5),
@@ -41,16 +43,27 @@ export function nodeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): NodeCon
 }
 
 function list(value: string | undefined): string[] | undefined {
-  const items = value?.split(",").map((s) => s.trim()).filter(Boolean);
+  const items = value
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   return items && items.length > 0 ? items : undefined;
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+function int(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+    throw new ConfigError(
+      `${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`,
+    );
   }
   return value;
 }

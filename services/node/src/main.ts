@@ -12,7 +12,10 @@ const log = pino({ level: config.logLevel }).child({ node: config.id, component:
 
 const rooms = roomsOf(await import("@rookery/examples"));
 for (const spec of config.roomModules) {
-  const url = spec.startsWith(".") || spec.startsWith("/") ? new URL(spec, `file://${process.cwd()}/`).href : spec;
+  const url =
+    spec.startsWith(".") || spec.startsWith("/")
+      ? new URL(spec, `file://${process.cwd()}/`).href
+      : spec;
   rooms.push(...roomsOf((await import(url)) as Record<string, unknown>));
 }
 

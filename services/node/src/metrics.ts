@@ -38,7 +38,9 @@ export class NodeMetrics {
       this.activations.inc();
       this.activationSeconds.observe(ms / 1000);
     });
-    host.on("stopped", (_actor, reason) => this.stops.inc({ reason: reason.split(":")[0] ?? reason }));
+    host.on("stopped", (_actor, reason) =>
+      this.stops.inc({ reason: reason.split(":")[0] ?? reason }),
+    );
   }
 
   /** Serves `/metrics`; port 0 picks a free port. Resolves with the bound port. */

@@ -14,6 +14,7 @@ type AnyDefinition = RoomDefinition<never, never>;
  */
 export class NodeService {
   #nc: NatsConnection | undefined;
+  #control: NatsConnection | undefined;
   #member: ClusterMember | undefined;
   #host: ActorHost | undefined;
   #metrics: NodeMetrics | undefined;
@@ -34,7 +35,10 @@ export class NodeService {
   async start(): Promise<void> {
     const { config } = this;
     // A short reconnect wait matters: heartbeats must resume well within the TTL.
-    this.#nc = await connect({ servers: config.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const options = { servers: config.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250 };
+    this.#nc = await connect({ ...options, name: `${config.id}-data` });
+    // Heartbeats get a connection of their own: they must never queue behind room traffic.
+    this.#control = await connect({ ...options, name: `${config.id}-control` });
     this.#member = new ClusterMember(this.#nc, {
       identity: { id: config.id, role: "node", region: config.region },
       cluster: {
@@ -45,9 +49,15 @@ export class NodeService {
       },
       load: () => this.#host?.size ?? 0,
       logger: this.log,
+      control: this.#control,
     });
     await this.#member.start();
-    this.#host = new ActorHost(this.#member, this.rooms, { capacity: config.capacity, idleMs: config.idleMs }, this.log);
+    this.#host = new ActorHost(
+      this.#member,
+      this.rooms,
+      { capacity: config.capacity, idleMs: config.idleMs },
+      this.log,
+    );
     this.#metrics = new NodeMetrics(this.#host);
     await this.#host.start();
     this.metricsPort = await this.#metrics.listen(config.metricsPort);
@@ -68,6 +78,7 @@ export class NodeService {
     await this.#member?.stop();
     await this.#metrics?.close();
     await this.#nc?.drain().catch(() => undefined);
+    await this.#control?.drain().catch(() => undefined);
     this.log.info("node stopped");
   }
 }
@@ -76,7 +87,9 @@ export class NodeService {
 export function roomsOf(module: Record<string, unknown>): AnyDefinition[] {
   return Object.values(module).filter(
     (v): v is AnyDefinition =>
-      typeof v === "object" && v !== null && typeof (v as { type?: unknown }).type === "string" &&
+      typeof v === "object" &&
+      v !== null &&
+      typeof (v as { type?: unknown }).type === "string" &&
       typeof (v as { onMessage?: unknown }).onMessage === "object",
   );
 }

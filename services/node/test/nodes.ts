@@ -1,0 +1,28 @@
+import { spawnChild, type ChildHandle } from "@rookery/testkit";
+
+const main = new URL("../src/main.ts", import.meta.url).pathname;
+const fixtures = new URL("../../../packages/actors/test/fixtures/rooms.ts", import.meta.url)
+  .pathname;
+
+/** Starts a real node process hosting the test room types; resolves once it is ready. */
+export async function startNode(
+  url: string,
+  prefix: string,
+  id: string,
+  env: Record<string, string> = {},
+): Promise<ChildHandle> {
+  const child = await spawnChild({
+    script: main,
+    env: {
+      NATS_URL: url,
+      ROOKERY_ID: id,
+      ROOKERY_PREFIX: prefix,
+      ROOKERY_ROOM_MODULES: fixtures,
+      ROOKERY_METRICS_PORT: "0",
+      ROOKERY_LOG_LEVEL: "warn",
+      ...env,
+    },
+  });
+  await child.waitForLine(/"event":"ready"/, 20_000);
+  return child;
+}
