@@ -455,7 +455,7 @@ export function createChessRoom(
       if (name !== "flag" || state.status !== "playing") return;
       // Recompute from the room clock: the timer only says "look now".
       const remaining = clocksAt(state, ctx.now())[state.turn];
-      if (remaining > -1e12) {
+      if (remaining > 0) {
         ctx.setTimer("flag", remaining);
         return;
       }

@@ -165,7 +165,8 @@ export class RoomHarness<S, M extends Record<string, Value> = Record<string, Val
   /** Moves the clock forward, firing due timers in due order at their due time. */
   advance(ms: number): void {
     const target = this.#now + ms;
-    for (;;) {
+    for (let fired = 0; ; fired++) {
+      if (fired > 10_000) throw new Error("timers keep re-arming without time passing");
       let next: [string, number] | undefined;
       for (const entry of Object.entries(this.timers)) {
         if (entry[1] <= target && (!next || entry[1] < next[1])) next = entry;

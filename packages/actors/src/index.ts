@@ -24,3 +24,4 @@ export type { Applied, CoreEvent } from "./room-core";
 export { HandlerTimeoutError, runWithBudget } from "./sandbox";
 export { RoomRouter } from "./room-router";
 export type { RoomRouterOptions } from "./room-router";
+export type { JournalBatch, JournalEntry, Snapshot, StoredMember } from "./journal";
