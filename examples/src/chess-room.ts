@@ -96,7 +96,14 @@ export interface ChessOptions {
 // ---- board helpers ----
 
 const INITIAL_BOARD =
-  "RNBQKBNR" + "PPPPPPPP" + "........" + "........" + "........" + "........" + "pppppppp" + "rnbqkbnr";
+  "RNBQKBNR" +
+  "PPPPPPPP" +
+  "........" +
+  "........" +
+  "........" +
+  "........" +
+  "pppppppp" +
+  "rnbqkbnr";
 
 const FILES = "abcdefgh";
 const SQUARE = /^[a-h][1-8]$/;
@@ -104,7 +111,8 @@ const PROMOTION = /^[qrbn]$/;
 
 const fileOf = (index: number) => index % 8;
 const rankOf = (index: number) => Math.floor(index / 8);
-const squareIndex = (square: string) => (square.charCodeAt(1) - 49) * 8 + (square.charCodeAt(0) - 97);
+const squareIndex = (square: string) =>
+  (square.charCodeAt(1) - 49) * 8 + (square.charCodeAt(0) - 97);
 const squareName = (index: number) => `${FILES[fileOf(index)]}${rankOf(index) + 1}`;
 const pieceAt = (board: string, index: number) => board[index] ?? ".";
 const colorOf = (piece: string): ChessColor | null =>
@@ -145,7 +153,9 @@ function canMove(board: string, from: number, to: number): boolean {
       const startRank = color === "w" ? 1 : 6;
       if (df === 0 && target === ".") {
         if (dr === dir) return true;
-        return dr === 2 * dir && rankOf(from) === startRank && pieceAt(board, from + 8 * dir) === ".";
+        return (
+          dr === 2 * dir && rankOf(from) === startRank && pieceAt(board, from + 8 * dir) === "."
+        );
       }
       // Diagonal capture; en passant is not supported.
       return adf === 1 && dr === dir && target !== ".";
@@ -184,7 +194,8 @@ function toSan(board: string, from: number, to: number, promotion: string | null
   let disambiguation = "";
   if (rivals.length > 0) {
     if (rivals.every((i) => fileOf(i) !== fileOf(from))) disambiguation = FILES[fileOf(from)] ?? "";
-    else if (rivals.every((i) => rankOf(i) !== rankOf(from))) disambiguation = String(rankOf(from) + 1);
+    else if (rivals.every((i) => rankOf(i) !== rankOf(from)))
+      disambiguation = String(rankOf(from) + 1);
     else disambiguation = squareName(from);
   }
   return `${kind}${disambiguation}${capture ? "x" : ""}${dest}`;
@@ -257,14 +268,20 @@ function seatOf(ctx: RoomContext<ChessState>, member: Member): ChessColor {
 }
 
 function requirePlaying(ctx: RoomContext<ChessState>): void {
-  if (ctx.state.status === "waiting") ctx.reject("the game has not started: waiting for an opponent");
+  if (ctx.state.status === "waiting")
+    ctx.reject("the game has not started: waiting for an opponent");
   if (ctx.state.status === "over") ctx.reject("the game is over");
 }
 
 // ---- body guards ----
 
 function isMap(body: Value): body is { [key: string]: Value } {
-  return typeof body === "object" && body !== null && !Array.isArray(body) && !(body instanceof Uint8Array);
+  return (
+    typeof body === "object" &&
+    body !== null &&
+    !Array.isArray(body) &&
+    !(body instanceof Uint8Array)
+  );
 }
 
 const isSquare = (value: Value | undefined): value is ChessSquare =>
@@ -380,16 +397,21 @@ export function createChessRoom(
 
         const promotes = piece.toLowerCase() === "p" && (rankOf(to) === 7 || rankOf(to) === 0);
         const promotion = body.promotion ?? null;
-        if (promotion !== null && !promotes) ctx.reject("promotion is only for a pawn reaching the last rank");
+        if (promotion !== null && !promotes) {
+          ctx.reject("promotion is only for a pawn reaching the last rank");
+        }
         const promoteTo = promotes ? (promotion ?? "q") : null;
-        const placed = promoteTo === null ? piece : color === "w" ? promoteTo.toUpperCase() : promoteTo;
+        const placed =
+          promoteTo === null ? piece : color === "w" ? promoteTo.toUpperCase() : promoteTo;
 
         const san = toSan(state.board, from, to, promoteTo);
         state.board = withPiece(withPiece(state.board, from, "."), to, placed);
         state.history.push(`${body.from}${body.to}${promoteTo ?? ""}`);
-        state.halfmoveClock = piece.toLowerCase() === "p" || target !== "." ? 0 : state.halfmoveClock + 1;
+        state.halfmoveClock =
+          piece.toLowerCase() === "p" || target !== "." ? 0 : state.halfmoveClock + 1;
         if (color === "b") state.fullmoveNumber += 1;
-        if (state.drawOffer !== null && state.drawOffer !== color) state.drawOffer = null; // declined by moving
+        // Moving instead of answering declines the opponent's draw offer.
+        if (state.drawOffer !== null && state.drawOffer !== color) state.drawOffer = null;
 
         state.clocks[color] = remaining + incrementMs;
         state.turn = other(color);

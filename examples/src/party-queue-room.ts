@@ -153,12 +153,12 @@ export const partyQueueRoom = defineRoom<PartyQueueState, PartyQueueMessages>({
   },
 
   validate: {
-    add: (body): body is PartyQueueMessages["add"] =>
-      isMap(body) && typeof body.title === "string",
+    add: (body): body is PartyQueueMessages["add"] => isMap(body) && typeof body.title === "string",
     move: (body): body is PartyQueueMessages["move"] =>
       isMap(body) && isId(body.id) && Number.isSafeInteger(body.to) && (body.to as number) >= 0,
     remove: (body): body is PartyQueueMessages["remove"] => isMap(body) && isId(body.id),
     skip: (body): body is PartyQueueSkipBody =>
-      body === null || (isMap(body) && (body.id === undefined || body.id === null || isId(body.id))),
+      body === null ||
+      (isMap(body) && (body.id === undefined || body.id === null || isId(body.id))),
   },
 });

@@ -145,7 +145,9 @@ export class RoomHarness<S, M extends Record<string, Value> = Record<string, Val
   /** Sends any input, malformed or not (as a client could). */
   sendRaw(from: string, type: string, body: Value): Value | undefined {
     const sender = this.member(from);
-    const handler = Object.hasOwn(this.#def.onMessage, type) ? this.#def.onMessage[type] : undefined;
+    const handler = Object.hasOwn(this.#def.onMessage, type)
+      ? this.#def.onMessage[type]
+      : undefined;
     if (typeof handler !== "function") throw new Rejected(`unknown message type ${type}`);
     const guard = this.#def.validate?.[type];
     if (guard) {
@@ -158,7 +160,7 @@ export class RoomHarness<S, M extends Record<string, Value> = Record<string, Val
       if (!ok) throw new Rejected(`invalid ${type} body`);
     }
     return this.#atomically((events) =>
-      this.#run(events, (ctx) => handler(ctx, structuredClone(body), { ...sender })),
+      this.#run(events, (ctx) => handler(ctx, structuredClone(body), { ...sender }) ?? undefined),
     );
   }
 

@@ -1,7 +1,8 @@
 /** `npm run bench [-- name...]`: runs the named benchmarks (all by default). */
 import { runLiveness } from "./liveness";
+import { runNode } from "./node";
 
-const benches: Record<string, () => Promise<void>> = { liveness: runLiveness };
+const benches: Record<string, () => Promise<void>> = { liveness: runLiveness, node: runNode };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 for (const name of wanted.length ? wanted : Object.keys(benches)) {
   const bench = benches[name];
