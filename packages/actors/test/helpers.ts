@@ -2,9 +2,9 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ActorHost, RoomRouter, type RuntimeOptions } from "@rookery/actors";
 import { ClusterMember } from "@rookery/cluster";
 import { InternalKind, type MemberInfo, type RoomReply } from "@rookery/protocol";
-import { ephemeralLedgerRoom, flakyRoom, ledgerRoom } from "./fixtures/rooms";
+import { alarmRoom, ephemeralLedgerRoom, flakyRoom, ledgerRoom } from "./fixtures/rooms";
 
-export const testRooms = [ledgerRoom, ephemeralLedgerRoom, flakyRoom];
+export const testRooms = [ledgerRoom, ephemeralLedgerRoom, flakyRoom, alarmRoom];
 
 /** In-process nodes and routers for one test, all closed by `close()`. */
 export class Cluster {
@@ -29,6 +29,22 @@ export class Cluster {
     await host.start();
     this.hosts.push(host);
     return host;
+  }
+
+  /**
+   * A registered gateway, so members joined "through" it count as live:
+   * rooms drop members of gateways that are not (ghosts) when they activate.
+   */
+  async gateway(id = "gw-test"): Promise<(user: string) => MemberInfo> {
+    const nc = await this.#connect();
+    const gateway = new ClusterMember(nc, {
+      identity: { id, role: "gateway" },
+      cluster: { prefix: this.prefix },
+      sweeper: false,
+    });
+    await gateway.start();
+    this.#members.push(gateway);
+    return (user) => memberInfo(user, id, gateway.heartbeat.epoch);
   }
 
   async router(): Promise<RoomRouter> {

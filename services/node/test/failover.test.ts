@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connect } from "@nats-io/transport-node";
-import { decodeRoomEvent } from "@rookery/protocol";
+import { RoomRouter } from "@rookery/actors";
+import { ClusterMember } from "@rookery/cluster";
+import { decodeRoomEvent, InternalKind, type MemberInfo } from "@rookery/protocol";
 import {
   startNatsServer,
   testNamespace,
@@ -10,6 +12,17 @@ import {
 } from "@rookery/testkit";
 import { LedgerLoad } from "./load";
 import { startNode } from "./nodes";
+
+function aliceOf(gateway: ClusterMember): MemberInfo {
+  return {
+    id: "alice:session-alice-00000001",
+    user: "alice",
+    name: "Alice",
+    gateway: gateway.heartbeat.id,
+    gatewayEpoch: gateway.heartbeat.epoch,
+    conn: "c1",
+  };
+}
 
 describe("node failover", () => {
   let server: NatsServer;
@@ -89,6 +102,49 @@ describe("node failover", () => {
         child.resume();
         await child.kill("SIGKILL").catch(() => undefined);
       }
+    }
+  });
+
+  test("failover - a dead node's rooms come back without a frame and their timers still fire", async () => {
+    const prefix = testNamespace("failover rehome timers");
+    const children: ChildHandle[] = [];
+    const nc = await connect({ servers: server.url });
+    const gateway = new ClusterMember(nc, {
+      identity: { id: "gw-t", role: "gateway" },
+      cluster: { prefix },
+      sweeper: false,
+    });
+    try {
+      await gateway.start();
+      const alice = { ...aliceOf(gateway), conn: "c1" };
+      children.push(await startNode(server.url, prefix, "first"));
+      const router = new RoomRouter(nc, { prefix, totalWaitMs: 20_000 });
+      const rang: unknown[] = [];
+      nc.subscribe(`${prefix}.room.alarm.clock.ev`, {
+        callback: (_e, msg) => {
+          const decoded = decodeRoomEvent(msg.data);
+          if (decoded.ok && decoded.frame.type === "rang") rang.push(decoded.frame.body);
+        },
+      });
+      await router.request("alarm", "clock", { k: InternalKind.Join, member: alice });
+      const armed = await router.request("alarm", "clock", {
+        k: InternalKind.Input,
+        member: alice.id,
+        seq: 1,
+        type: "arm",
+        body: { ms: 5000 },
+      });
+      expect(armed.k).toBe(InternalKind.Acked);
+      children.push(await startNode(server.url, prefix, "second"));
+      await children[0]!.kill("SIGKILL");
+      // No frame is sent from here on: only re-homing can bring the room (and its timer) back.
+      await until(() => rang.length > 0, 12_000, "the alarm rang on the surviving node");
+      expect(rang).toHaveLength(1);
+      expect((rang[0] as { late: number }).late).toBeGreaterThanOrEqual(5000);
+    } finally {
+      await gateway.stop();
+      await nc.close();
+      for (const child of children) await child.kill("SIGKILL").catch(() => undefined);
     }
   });
 
