@@ -166,9 +166,8 @@ export class ActorHost {
     for (let attempt = 1; ; attempt++) {
       const actor = this.#newActor(definition, type, id, result.lease);
       try {
-        await actor.activate();
+        const timing = await actor.activate();
         const ms = performance.now() - started;
-        const timing = actor.activationTiming;
         this.log.debug(
           { room: actor.key, ms: Math.round(ms), ...timing, takenOver: result.lease.takenOver },
           "room activated",

@@ -62,15 +62,14 @@ export class RoomActor {
   #pending: PendingCommit[] = [];
   #flushing: Promise<void> | undefined;
   #sinceSnapshot = 0;
-  readonly #replay: RoomEvent[] = [];
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  // Created on first use: most rooms are idle, and each one costs memory (budget: 4 KB a room).
+  #replay: RoomEvent[] | undefined;
+  #timers: Map<string, NodeJS.Timeout> | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #snapshotTimer: NodeJS.Timeout | undefined;
   #stopped: string | undefined;
   #lastActivity = performance.now();
   #dirty = false;
-  /** Where the last activation spent its time (ms), for logs and the benchmark. */
-  readonly #timing: Record<string, number> = {};
 
   constructor(
     readonly definition: AnyRoom,
@@ -92,17 +91,16 @@ export class RoomActor {
   }
   /** Rooms with armed timers or ticks keep running (a chess clock must not sleep). */
   get busy(): boolean {
-    return this.#ticker !== undefined || this.#timers.size > 0 || this.#pending.length > 0;
-  }
-  get activationTiming(): Readonly<Record<string, number>> {
-    return this.#timing;
+    return this.#ticker !== undefined || (this.#timers?.size ?? 0) > 0 || this.#pending.length > 0;
   }
   get memberCount(): number {
     return this.#core.storedMembers().length;
   }
 
   /** Loads snapshot and journal, fences the previous owner, and starts serving. */
-  async activate(): Promise<void> {
+  /** Resolves with where the time went (ms per step), for logs. */
+  async activate(): Promise<Record<string, number>> {
+    const timing: Record<string, number> = {};
     const { buckets, js, jsm } = this.deps;
     this.#sinceSnapshot = 0;
     const t0 = performance.now();
@@ -125,8 +123,8 @@ export class RoomActor {
     if (this.durable) {
       const subject = buckets.names.journalSubject(this.room.type, this.room.id);
       const tail = await readJournal(jsm, buckets.names.journalStream, subject, journalSeq);
-      this.#timing.journal = performance.now() - t1;
-      this.#timing.entries = tail.entries.length;
+      timing.journal = performance.now() - t1;
+      timing.entries = tail.entries.length;
       for (const e of tail.entries) this.#replayEntry(e);
       this.#journal = new FencedJournal(js, subject, tail.lastSeq, this.deps.alive);
       const marker: JournalEntry = {
@@ -137,19 +135,20 @@ export class RoomActor {
       };
       const t2 = performance.now();
       journalSeq = await this.#journal.append(encodeBatch(tail.lastSeq, [marker]));
-      this.#timing.append = performance.now() - t2;
+      timing.append = performance.now() - t2;
     }
     const t3 = performance.now();
     // Writing the snapshot at the revision we read fences a zombie's snapshot writes too.
     await this.#snapshotFence.write(
       encodeSnapshot(this.#core.snapshot(this.lease.roomEpoch, journalSeq)),
     );
-    this.#timing.state = t1 - t0;
-    this.#timing.snapshot = performance.now() - t3;
+    timing.state = t1 - t0;
+    timing.snapshot = performance.now() - t3;
     this.#subscribe();
     this.#armTimers();
     this.#startTicks();
     this.#dropGhosts();
+    return timing;
   }
 
   /** Clean handoff (passivation, drain): no new requests, commit what is pending, snapshot, release. */
@@ -320,10 +319,10 @@ export class RoomActor {
       };
       if (e.to) frame.to = e.to;
       this.deps.nc.publish(subject, encodeFrame(frame));
-      this.#replay.push(frame);
+      (this.#replay ??= []).push(frame);
     }
-    const excess = this.#replay.length - this.deps.options.replayBuffer;
-    if (excess > 0) this.#replay.splice(0, excess);
+    const excess = (this.#replay?.length ?? 0) - this.deps.options.replayBuffer;
+    if (excess > 0) this.#replay!.splice(0, excess);
   }
 
   #joinedReply(request: RoomJoinRequest, _applied: Applied): RoomReply {
@@ -336,10 +335,11 @@ export class RoomActor {
       leader: core.leader,
     };
     const since = request.since;
-    const first = this.#replay[0]?.seq ?? core.seq + 1;
+    const buffered = this.#replay ?? [];
+    const first = buffered[0]?.seq ?? core.seq + 1;
     const sameHistory = this.durable || request.epoch === this.lease.roomEpoch;
     if (since !== undefined && sameHistory && since >= first - 1 && since <= core.seq) {
-      const replay = this.#replay
+      const replay = buffered
         .filter((e) => e.seq > since && (!e.to || e.to.includes(request.member.id)))
         .map((e) => ({ seq: e.seq, type: e.type, body: e.body }));
       return { ...base, mode: ResumeMode.Replay, replay };
@@ -369,23 +369,24 @@ export class RoomActor {
 
   #armTimers(): void {
     for (const [name, dueAt] of Object.entries(this.#core.timers)) {
-      if (this.#timers.has(`${name}@${dueAt}`)) continue;
-      for (const key of this.#timers.keys()) if (key.startsWith(`${name}@`)) this.#clearTimer(key);
+      const timers = (this.#timers ??= new Map());
+      if (timers.has(`${name}@${dueAt}`)) continue;
+      for (const key of timers.keys()) if (key.startsWith(`${name}@`)) this.#clearTimer(key);
       const timer = setTimeout(
         () => {
-          this.#timers.delete(`${name}@${dueAt}`);
+          timers.delete(`${name}@${dueAt}`);
           if (this.#core.timers[name] === dueAt)
             this.#submit({ k: "timer", name, at: Math.max(dueAt, Date.now()) });
         },
         Math.max(0, dueAt - Date.now()),
       );
-      this.#timers.set(`${name}@${dueAt}`, timer);
+      timers.set(`${name}@${dueAt}`, timer);
     }
   }
 
   #clearTimer(key: string): void {
-    clearTimeout(this.#timers.get(key));
-    this.#timers.delete(key);
+    clearTimeout(this.#timers?.get(key));
+    this.#timers?.delete(key);
   }
 
   #startTicks(): void {
@@ -408,7 +409,7 @@ export class RoomActor {
   }
 
   #clearTimers(): void {
-    for (const key of [...this.#timers.keys()]) this.#clearTimer(key);
+    for (const key of [...(this.#timers?.keys() ?? [])]) this.#clearTimer(key);
     clearInterval(this.#ticker);
     clearInterval(this.#snapshotTimer);
     this.#ticker = undefined;

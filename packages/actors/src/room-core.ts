@@ -1,4 +1,11 @@
-import { SystemEvent, type MemberInfo, type MemberView, type Value } from "@rookery/protocol";
+import {
+  SystemEvent,
+  type LeaderEventBody,
+  type LeaveEventBody,
+  type MemberInfo,
+  type MemberView,
+  type Value,
+} from "@rookery/protocol";
 import type { JournalEntry, Snapshot, StoredMember } from "./journal";
 import { longestPresent, type Member, type RoomContext, type RoomDefinition } from "./room";
 import { runWithBudget } from "./sandbox";
@@ -179,7 +186,7 @@ export class RoomCore {
     if (index < 0) return undefined;
     const [gone] = m.members.splice(index, 1);
     this.#run(m, events, at, (ctx) => this.definition.onLeave?.(ctx, member(gone!)));
-    push(m, events, SystemEvent.Leave, { id, reason });
+    push(m, events, SystemEvent.Leave, { id, reason } as LeaveEventBody);
     this.#elect(m, events, at);
     return undefined;
   }
@@ -209,7 +216,7 @@ export class RoomCore {
     if (leader === m.leader) return;
     const previous = m.leader;
     m.leader = leader;
-    push(m, events, SystemEvent.Leader, { leader, previous });
+    push(m, events, SystemEvent.Leader, { id: leader, prev: previous } satisfies LeaderEventBody);
     this.#run(m, events, at, (ctx) => this.definition.onLeaderChange?.(ctx, leader, previous));
   }
 
@@ -249,7 +256,9 @@ export class RoomCore {
 
 function push(m: Mutable, events: CoreEvent[], type: string, body: Value, to?: string[]): void {
   m.seq += 1;
-  events.push(to ? { seq: m.seq, type, body, to } : { seq: m.seq, type, body });
+  // A copy: the handler may go on changing the state object it emitted.
+  const copy = body !== null && typeof body === "object" ? structuredClone(body) : body;
+  events.push(to ? { seq: m.seq, type, body: copy, to } : { seq: m.seq, type, body: copy });
 }
 
 function member(stored: StoredMember): Member {
