@@ -22,6 +22,8 @@ import { RoomActor } from "./room-actor";
 
 type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
 const OWNER_CACHE_LIMIT = 100_000;
+/** Lease reads in flight at once while scanning for a dead node's rooms. */
+const REHOME_READS = 64;
 
 export interface HostEvents {
   activated: (actor: RoomActor, ms: number) => void;
@@ -244,13 +246,21 @@ export class ActorHost {
   /** Re-activates a dead node's rooms here; the lease CAS makes every room land exactly once. */
   async #rehome(dead: ProcessRecord): Promise<void> {
     const leases = this.member.buckets.leases;
-    const orphans: [string, string][] = [];
+    const candidates: string[] = [];
     for await (const key of await leases.keys()) {
       const [type, id] = key.split(".");
-      if (!type || !id || type.startsWith("=") || !this.#rooms.has(type)) continue;
-      const entry = await leases.get(key);
-      const lease = entry?.operation === "PUT" ? safeLease(key, entry.value) : undefined;
-      if (lease?.owner === dead.id && lease.ownerEpoch === dead.epoch) orphans.push([type, id]);
+      if (type && id && !type.startsWith("=") && this.#rooms.has(type)) candidates.push(key);
+    }
+    const orphans: [string, string][] = [];
+    for (let i = 0; i < candidates.length; i += REHOME_READS) {
+      const entries = await Promise.all(candidates.slice(i, i + REHOME_READS).map((k) => leases.get(k)));
+      for (const entry of entries) {
+        const lease = entry?.operation === "PUT" ? safeLease(entry.key, entry.value) : undefined;
+        if (lease?.owner === dead.id && lease.ownerEpoch === dead.epoch) {
+          const [type, id] = entry!.key.split(".") as [string, string];
+          orphans.push([type, id]);
+        }
+      }
     }
     const started = performance.now();
     const results = await Promise.allSettled(orphans.map(([type, id]) => this.activate(type, id)));

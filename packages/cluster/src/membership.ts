@@ -70,7 +70,7 @@ export class MembershipView extends EventEmitter<MembershipEvents> {
     if (this.#started) return;
     this.#started = true;
     const ready = this.buckets.nodes.map((kv, i) => this.#watch(kv, i));
-    const tick = Math.max(50, Math.min(250, this.buckets.options.heartbeatTtlMs / 10));
+    const tick = Math.max(25, Math.min(100, this.buckets.options.heartbeatTtlMs / 30));
     this.#ticker = setInterval(() => this.#checkDeadlines(), tick);
     await Promise.all(ready);
   }

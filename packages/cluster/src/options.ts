@@ -6,7 +6,7 @@ export interface ClusterOptions {
   replicas?: number;
   /** Heartbeat TTL: a process is dead once its key is this old. @default 3000 */
   heartbeatTtlMs?: number;
-  /** Wait after a watched key misses its deadline before confirming with a read. @default 200 */
+  /** Wait after a watched key misses its deadline before confirming with a read. @default 100 */
   expiryGraceMs?: number;
   /** Stop owned work this long before our heartbeat key can expire on the server. @default 500 */
   failStopMarginMs?: number;
@@ -38,7 +38,7 @@ export function defaultClusterOptions(): Required<ClusterOptions> {
     prefix: "rk",
     replicas: 1,
     heartbeatTtlMs: 3000,
-    expiryGraceMs: 200,
+    expiryGraceMs: 100,
     failStopMarginMs: 500,
     opTimeoutMs: 1000,
     heartbeatTags: [],
