@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { RoomRouter } from "@rookery/actors";
+import { ClusterMember } from "@rookery/cluster";
+import { decodeRoomEvent, InternalKind, type MemberInfo, type RoomEvent } from "@rookery/protocol";
+import {
+  startNatsServer,
+  testNamespace,
+  until,
+  type ChildHandle,
+  type NatsServer,
+} from "@rookery/testkit";
+import { startNode } from "./nodes";
+
+describe("example rooms on a real node", () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  let node: ChildHandle;
+  let gateway: ClusterMember;
+  let router: RoomRouter;
+  const prefix = testNamespace("example rooms on a node");
+  const member = (user: string): MemberInfo => ({
+    id: `${user}:session-${user}-000000001`,
+    user,
+    name: user,
+    gateway: "gw-ex",
+    gatewayEpoch: gateway.heartbeat.epoch,
+    conn: `c-${user}`,
+  });
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    node = await startNode(server.url, prefix, "ex-node");
+    nc = await connect({ servers: server.url });
+    gateway = new ClusterMember(nc, {
+      identity: { id: "gw-ex", role: "gateway" },
+      cluster: { prefix },
+      sweeper: false,
+    });
+    await gateway.start();
+    router = new RoomRouter(nc, { prefix });
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+    await nc?.close();
+    await node?.kill("SIGKILL");
+    await server?.stop();
+  });
+
+  test("chess - two players, ordered authoritative moves, an illegal move changes nothing", async () => {
+    const events: RoomEvent[] = [];
+    nc.subscribe(`${prefix}.room.chess.g1.ev`, {
+      callback: (_e, msg) => {
+        const decoded = decodeRoomEvent(msg.data);
+        if (decoded.ok) events.push(decoded.frame);
+      },
+    });
+    const [white, black] = [member("white"), member("black")];
+    for (const m of [white, black])
+      await router.request("chess", "g1", { k: InternalKind.Join, member: m });
+    const move = (m: MemberInfo, seq: number, from: string, to: string) =>
+      router.request("chess", "g1", {
+        k: InternalKind.Input,
+        member: m.id,
+        seq,
+        type: "move",
+        body: { from, to },
+      });
+    expect((await move(white, 1, "e2", "e4")).k).toBe(InternalKind.Acked);
+    const wrongTurn = await move(white, 2, "d2", "d4");
+    expect(wrongTurn).toMatchObject({ k: InternalKind.Err, code: "INPUT_REJECTED" });
+    const illegal = await move(black, 1, "e7", "e3");
+    expect(illegal).toMatchObject({ k: InternalKind.Err, code: "INPUT_REJECTED" });
+    expect((await move(black, 2, "e7", "e5")).k).toBe(InternalKind.Acked);
+    await until(
+      () => events.filter((e) => e.type === "move").length === 2,
+      5000,
+      "two move events",
+    );
+    const moves = events
+      .filter((e) => e.type === "move")
+      .map((e) => e.body as { from: string; to: string });
+    expect(moves.map((m) => `${m.from}${m.to}`)).toEqual(["e2e4", "e7e5"]);
+    const seqs = events.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+
+  test("party queue - members add, only the leader may skip", async () => {
+    const [ann, bob] = [member("ann"), member("bob")];
+    for (const m of [ann, bob])
+      await router.request("party", "p1", { k: InternalKind.Join, member: m });
+    const send = (m: MemberInfo, seq: number, type: string, body: unknown) =>
+      router.request("party", "p1", {
+        k: InternalKind.Input,
+        member: m.id,
+        seq,
+        type,
+        body: body as never,
+      });
+    expect((await send(ann, 1, "add", { title: "Song A" })).k).toBe(InternalKind.Acked);
+    expect((await send(bob, 1, "add", { title: "Song B" })).k).toBe(InternalKind.Acked);
+    expect(await send(bob, 2, "skip", {})).toMatchObject({
+      k: InternalKind.Err,
+      code: "INPUT_REJECTED",
+    });
+    expect((await send(ann, 2, "skip", {})).k).toBe(InternalKind.Acked);
+    const joined = await router.request("party", "p1", {
+      k: InternalKind.Join,
+      member: { ...bob, conn: "c2" },
+    });
+    if (joined.k !== InternalKind.Joined) throw new Error(JSON.stringify(joined));
+    expect(joined.leader).toBe(ann.id);
+    const state = joined.state as { items: { title: string }[] };
+    expect(state.items.map((i) => i.title)).toEqual(["Song B"]);
+  });
+});
