@@ -253,7 +253,9 @@ export class ActorHost {
     }
     const orphans: [string, string][] = [];
     for (let i = 0; i < candidates.length; i += REHOME_READS) {
-      const entries = await Promise.all(candidates.slice(i, i + REHOME_READS).map((k) => leases.get(k)));
+      const entries = await Promise.all(
+        candidates.slice(i, i + REHOME_READS).map((k) => leases.get(k)),
+      );
       for (const entry of entries) {
         const lease = entry?.operation === "PUT" ? safeLease(entry.key, entry.value) : undefined;
         if (lease?.owner === dead.id && lease.ownerEpoch === dead.epoch) {
