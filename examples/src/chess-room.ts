@@ -21,6 +21,7 @@ import {
   type RoomDefinition,
 } from "@rookery/actors";
 import type { Value } from "@rookery/protocol";
+import { isMap } from "./body-guards";
 
 // ---- public types ----
 
@@ -274,15 +275,6 @@ function requirePlaying(ctx: RoomContext<ChessState>): void {
 }
 
 // ---- body guards ----
-
-function isMap(body: Value): body is { [key: string]: Value } {
-  return (
-    typeof body === "object" &&
-    body !== null &&
-    !Array.isArray(body) &&
-    !(body instanceof Uint8Array)
-  );
-}
 
 const isSquare = (value: Value | undefined): value is ChessSquare =>
   typeof value === "string" && SQUARE.test(value);

@@ -5,6 +5,7 @@
  */
 import { defineRoom, Durability, type RoomContext } from "@rookery/actors";
 import type { Value } from "@rookery/protocol";
+import { isMap } from "./body-guards";
 
 /** Limits the room enforces (inputs beyond them are rejected). */
 export const PARTY_QUEUE_LIMITS = Object.freeze({
@@ -63,15 +64,6 @@ function changed(ctx: RoomContext<PartyQueueState>): void {
 function indexOf(ctx: RoomContext<PartyQueueState>, id: string): number {
   const index = ctx.state.items.findIndex((item) => item.id === id);
   return index >= 0 ? index : ctx.reject(`no item ${id} in the queue`);
-}
-
-function isMap(body: Value): body is { [key: string]: Value } {
-  return (
-    typeof body === "object" &&
-    body !== null &&
-    !Array.isArray(body) &&
-    !(body instanceof Uint8Array)
-  );
 }
 
 const isId = (value: Value | undefined): value is string =>

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connect } from "@nats-io/transport-node";
 import { RoomRouter } from "@rookery/actors";
 import { ClusterMember } from "@rookery/cluster";
-import { decodeRoomEvent, InternalKind, type MemberInfo } from "@rookery/protocol";
+import { decodeRoomEvent, InternalKind } from "@rookery/protocol";
 import {
   startNatsServer,
   testNamespace,
@@ -10,19 +10,8 @@ import {
   type ChildHandle,
   type NatsServer,
 } from "@rookery/testkit";
-import { LedgerLoad } from "./load";
+import { LedgerLoad, memberOf } from "./load";
 import { startNode } from "./nodes";
-
-function aliceOf(gateway: ClusterMember): MemberInfo {
-  return {
-    id: "alice:session-alice-00000001",
-    user: "alice",
-    name: "Alice",
-    gateway: gateway.heartbeat.id,
-    gatewayEpoch: gateway.heartbeat.epoch,
-    conn: "c1",
-  };
-}
 
 describe("node failover", () => {
   let server: NatsServer;
@@ -116,7 +105,7 @@ describe("node failover", () => {
     });
     try {
       await gateway.start();
-      const alice = { ...aliceOf(gateway), conn: "c1" };
+      const alice = memberOf(gateway);
       children.push(await startNode(server.url, prefix, "first"));
       const router = new RoomRouter(nc, { prefix, totalWaitMs: 20_000 });
       const rang: unknown[] = [];

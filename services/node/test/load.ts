@@ -5,7 +5,8 @@ import { InternalKind, type MemberInfo } from "@rookery/protocol";
 import { until } from "@rookery/testkit";
 import { expect } from "vitest";
 
-function memberOf(gateway: ClusterMember): MemberInfo {
+/** The test member, joined through `gateway` (which must be live, or rooms drop her). */
+export function memberOf(gateway: ClusterMember): MemberInfo {
   return {
     id: "alice:session-alice-00000001",
     user: "alice",
