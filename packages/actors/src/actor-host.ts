@@ -28,6 +28,7 @@ const REHOME_READS = 64;
 export interface HostEvents {
   activated: (actor: RoomActor, ms: number) => void;
   stopped: (actor: RoomActor, reason: string) => void;
+  journaled: (ms: number, entries: number) => void;
 }
 
 /**
@@ -67,6 +68,12 @@ export class ActorHost {
 
   get size(): number {
     return this.#actors.size;
+  }
+  /** Requests waiting for their journal append, over all rooms. */
+  get mailboxDepth(): number {
+    let depth = 0;
+    for (const actor of this.#actors.values()) depth += actor.pendingCount;
+    return depth;
   }
   actor(type: string, id: string): RoomActor | undefined {
     return this.#actors.get(`${type}.${id}`);
@@ -199,6 +206,7 @@ export class ActorHost {
       options: this.options,
       log: this.log,
       onStopped: (a, reason) => this.#stopped(a, reason),
+      onJournal: (ms, entries) => this.#listeners.journaled?.(ms, entries),
     });
     this.#actors.set(actor.key, actor);
     return actor;

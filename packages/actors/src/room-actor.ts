@@ -35,6 +35,8 @@ export interface ActorDeps {
   log: Logger;
   /** Called once when the actor stops for any reason. */
   onStopped: (actor: RoomActor, reason: string) => void;
+  /** Called after each journal append with its latency and how many entries it carried. */
+  onJournal?: (ms: number, entries: number) => void;
 }
 
 interface PendingCommit {
@@ -92,6 +94,10 @@ export class RoomActor {
   /** Rooms with armed timers or ticks keep running (a chess clock must not sleep). */
   get busy(): boolean {
     return this.#ticker !== undefined || (this.#timers?.size ?? 0) > 0 || this.#pending.length > 0;
+  }
+  /** Requests applied and waiting for their journal append: the mailbox depth. */
+  get pendingCount(): number {
+    return this.#pending.length;
   }
   get memberCount(): number {
     return this.#core.storedMembers().length;
@@ -263,6 +269,7 @@ export class RoomActor {
   async #flush(): Promise<void> {
     while (this.#pending.length > 0 && !this.#stopped) {
       const batch = this.#pending.splice(0);
+      const started = performance.now();
       try {
         const journal = this.#journal!;
         await journal.append(
@@ -279,6 +286,7 @@ export class RoomActor {
         for (const p of batch) p.fail(moved("journal append failed"));
         return this.stop(`journal: ${(error as Error).name}`);
       }
+      this.deps.onJournal?.(performance.now() - started, batch.length);
       for (const p of batch) {
         this.#publish(p.applied.events);
         p.done(p.applied);

@@ -22,6 +22,18 @@ export class NodeMetrics {
     labelNames: ["reason"],
     registers: [this.registry],
   });
+  readonly journalSeconds = new Histogram({
+    name: "rookery_journal_append_seconds",
+    help: "Latency of one fenced journal append (one group-committed batch)",
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    registers: [this.registry],
+  });
+  readonly journalBatch = new Histogram({
+    name: "rookery_journal_batch_entries",
+    help: "Entries per journal append (group commit)",
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [this.registry],
+  });
   #server: Server | undefined;
 
   constructor(host: ActorHost) {
@@ -33,6 +45,18 @@ export class NodeMetrics {
       collect() {
         this.set(host.size);
       },
+    });
+    new Gauge({
+      name: "rookery_mailbox_depth",
+      help: "Requests applied and waiting for their journal append, over all rooms",
+      registers: [this.registry],
+      collect() {
+        this.set(host.mailboxDepth);
+      },
+    });
+    host.on("journaled", (ms, entries) => {
+      this.journalSeconds.observe(ms / 1000);
+      this.journalBatch.observe(entries);
     });
     host.on("activated", (_actor, ms) => {
       this.activations.inc();

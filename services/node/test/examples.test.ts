@@ -113,4 +113,16 @@ describe("example rooms on a real node", () => {
     const state = joined.state as { items: { title: string }[] };
     expect(state.items.map((i) => i.title)).toEqual(["Song B"]);
   });
+
+  test("metrics - /metrics reports rooms, activations, journal latency and mailbox depth", async () => {
+    const ready = node.lines.find((l) => l.includes('"event":"ready"'))!;
+    const { metricsPort } = JSON.parse(ready) as { metricsPort: number };
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const value = (name: string) => Number(text.match(new RegExp(`^${name} (\\S+)$`, "m"))?.[1]);
+    expect(value("rookery_rooms_active")).toBeGreaterThanOrEqual(2);
+    expect(value("rookery_room_activations_total")).toBeGreaterThanOrEqual(2);
+    expect(value("rookery_journal_append_seconds_count")).toBeGreaterThan(0);
+    expect(value("rookery_mailbox_depth")).toBe(0);
+    expect(text).toContain("rookery_room_activation_seconds_bucket");
+  });
 });
