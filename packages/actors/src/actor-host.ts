@@ -225,6 +225,9 @@ export class ActorHost {
         epoch: Math.max(1, known.roomEpoch),
       });
     }
+    if (!this.#actors.has(`${type}.${id}`) && this.#lighterNodeExists()) {
+      return reply(msg, err(ErrorCode.ROOM_UNAVAILABLE, "placement left to a less loaded node"));
+    }
     const actor = await this.activate(type, id);
     if (actor)
       return reply(msg, {
@@ -238,6 +241,25 @@ export class ActorHost {
     if (record?.owner)
       return reply(msg, { k: InternalKind.Placed, node: record.owner, epoch: record.roomEpoch });
     reply(msg, err(ErrorCode.ROOM_UNAVAILABLE, "no capacity to activate the room"));
+  }
+
+  /**
+   * Placement prefers the least-loaded live node: the queue group hands the
+   * request to a random member, which declines (the sender retries, and the
+   * queue group picks again) while another live node reports clearly fewer
+   * rooms. Loads come from heartbeats, so they are at most TTL/3 old; the
+   * load a node publishes must be its room count (NodeService does this).
+   */
+  #lighterNodeExists(): boolean {
+    const me = this.member.heartbeat.id;
+    const nodes = this.member.view.list("node");
+    // Compare published loads only (ours included): equally stale, so two
+    // nodes never both find the other lighter and decline the same room.
+    const mine = nodes.find((p) => p.id === me)?.load;
+    const others = nodes.filter((p) => p.id !== me).map((p) => p.load);
+    if (mine === undefined || others.length === 0) return false;
+    const lightest = Math.min(...others);
+    return mine > lightest + Math.max(this.options.placementSlack, lightest / 10);
   }
 
   #processDown(process: ProcessRecord): void {

@@ -14,6 +14,8 @@ export interface RuntimeOptions {
   capacity?: number;
   /** Activations in flight at once (placement and re-homing). @default 64 */
   activationConcurrency?: number;
+  /** Decline a placement while another node hosts this many rooms fewer (or 10% fewer). @default 8 */
+  placementSlack?: number;
 }
 
 export type ResolvedRuntimeOptions = Required<RuntimeOptions>;
@@ -27,6 +29,7 @@ export function defaultRuntimeOptions(): ResolvedRuntimeOptions {
     idleMs: 60_000,
     capacity: 50_000,
     activationConcurrency: 64,
+    placementSlack: 8,
   };
 }
 

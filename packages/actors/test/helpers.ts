@@ -19,13 +19,15 @@ export class Cluster {
 
   async node(id: string, options: RuntimeOptions = {}): Promise<ActorHost> {
     const nc = await this.#connect();
+    let host: ActorHost | undefined;
     const member = new ClusterMember(nc, {
       identity: { id, role: "node" },
       cluster: { prefix: this.prefix },
+      load: () => host?.size ?? 0,
     });
     await member.start();
     this.#members.push(member);
-    const host = new ActorHost(member, testRooms as never, options);
+    host = new ActorHost(member, testRooms as never, options);
     await host.start();
     this.hosts.push(host);
     return host;

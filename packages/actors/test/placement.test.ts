@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { InternalKind } from "@rookery/protocol";
-import { startNatsServer, testNamespace, type NatsServer } from "@rookery/testkit";
+import { startNatsServer, testNamespace, until, type NatsServer } from "@rookery/testkit";
 import { Cluster, expectKind, memberInfo } from "./helpers";
 
 describe("placement", () => {
@@ -94,6 +94,36 @@ describe("placement", () => {
       // The bad room kept its previous state: neither failed handler's change is visible.
       const inc = expectKind(await input("flaky", "bad", 3, "inc"), InternalKind.Acked);
       expect(inc.result).toBe(1);
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  test("placement - new rooms go to the less loaded node", async () => {
+    const cluster = new Cluster(server.url, testNamespace("placement prefers least loaded"));
+    try {
+      const busy = await cluster.node("busy");
+      await Promise.all(Array.from({ length: 50 }, (_, i) => busy.activate("ledger", `old-${i}`)));
+      const idle = await cluster.node("idle");
+      // Loads travel in heartbeats: wait until both nodes see both published loads.
+      const published = (host: typeof busy, id: string) =>
+        host.member.view.list("node").find((p) => p.id === id)?.load;
+      await until(
+        () => published(busy, "busy") === 50 && published(idle, "busy") === 50,
+        5000,
+        "busy load published",
+      );
+      await until(() => published(busy, "idle") === 0, 5000, "idle load published");
+      const router = await cluster.router();
+      const alice = memberInfo("alice");
+      for (let i = 0; i < 40; i++) {
+        expectKind(
+          await router.request("ledger", `new-${i}`, { k: InternalKind.Join, member: alice }),
+          InternalKind.Joined,
+        );
+      }
+      expect(busy.size).toBe(50);
+      expect(idle.size).toBe(40);
     } finally {
       await cluster.close();
     }
