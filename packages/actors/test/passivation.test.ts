@@ -103,4 +103,52 @@ describe("passivation", () => {
       await cluster.close();
     }
   });
+
+  test("durability - an ephemeral room recovers its last snapshot after a crash, never a torn state", async () => {
+    const cluster = new Cluster(server.url, testNamespace("durability ephemeral crash"));
+    try {
+      const a = await cluster.node("a", { idleMs: 0, snapshotMs: 200 });
+      const router = await cluster.router();
+      const alice = (await cluster.gateway())("alice");
+      expectKind(
+        await router.request("eledger", "e", { k: InternalKind.Join, member: alice }),
+        InternalKind.Joined,
+      );
+      const add = (seq: number) =>
+        router.request("eledger", "e", {
+          k: InternalKind.Input,
+          member: alice.id,
+          seq,
+          type: "add",
+          body: { n: 1, tag: `t${seq}` },
+        });
+      for (const seq of [1, 2, 3, 4, 5]) expectKind(await add(seq), InternalKind.Acked);
+      await until(
+        async () => {
+          const entry = await a.member.buckets.state.get("eledger.e");
+          return (
+            entry && (decodeAny(entry.value) as { state: { total: number } }).state.total === 5
+          );
+        },
+        3000,
+        "snapshot written",
+      );
+      // Two more inputs, acknowledged at once (ephemeral), then a crash before the next snapshot.
+      for (const seq of [6, 7]) expectKind(await add(seq), InternalKind.Acked);
+      a.actor("eledger", "e")!.stop("crash");
+      await a.member.stop();
+      await cluster.node("b", { idleMs: 0 });
+      const joined = expectKind(
+        await router.request("eledger", "e", {
+          k: InternalKind.Join,
+          member: { ...alice, conn: "c2" },
+        }),
+        InternalKind.Joined,
+      );
+      // The recent inputs are lost (the documented price of ephemeral rooms); what is there is whole.
+      expect(joined.state).toEqual({ applied: ["t1", "t2", "t3", "t4", "t5"], total: 5 });
+    } finally {
+      await cluster.close();
+    }
+  });
 });
