@@ -22,6 +22,7 @@ import { RoomActor } from "./room-actor";
 
 type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
 const OWNER_CACHE_LIMIT = 100_000;
+const OWNER_CACHE_MS = 250;
 /** Lease reads in flight at once while scanning for a dead node's rooms. */
 const REHOME_READS = 64;
 
@@ -44,7 +45,10 @@ export class ActorHost {
   readonly #actors = new Map<string, RoomActor>();
   readonly #activating = new Map<string, Promise<RoomActor | undefined>>();
   /** Rooms we lost the lease race for, and to whom: cleared once that owner is down. */
-  readonly #owners = new Map<string, { id: string; epoch: string; roomEpoch: number }>();
+  readonly #owners = new Map<
+    string,
+    { id: string; epoch: string; roomEpoch: number; at: number }
+  >();
   readonly #subs: Subscription[] = [];
   readonly #work = new Set<Promise<unknown>>();
   #jsm!: JetStreamManager;
@@ -167,7 +171,12 @@ export class ActorHost {
     const result = await this.member.leases.acquire(type, id);
     if (!result.acquired) {
       if (this.#owners.size >= OWNER_CACHE_LIMIT) this.#owners.clear();
-      const owner = { id: result.owner, epoch: result.ownerEpoch, roomEpoch: result.roomEpoch };
+      const owner = {
+        id: result.owner,
+        epoch: result.ownerEpoch,
+        roomEpoch: result.roomEpoch,
+        at: performance.now(),
+      };
       this.#owners.set(`${type}.${id}`, owner);
       return undefined;
     }
@@ -216,9 +225,11 @@ export class ActorHost {
     const decoded = decodePlaceRequest(msg.data);
     if (!decoded.ok) return reply(msg, err(ErrorCode.BAD_FRAME, decoded.error.message));
     const { type, id } = decoded.frame.room;
-    // Asked again for a room a live node owns: answer from memory, no KV read.
+    // Asked again, shortly after, for a room a live node owns: answer from memory,
+    // no KV read. Short-lived, because that owner may release it (drain, idle).
     const known = this.#owners.get(`${type}.${id}`);
-    if (known && this.member.view.isLive(known.id, known.epoch)) {
+    const fresh = known && performance.now() - known.at < OWNER_CACHE_MS;
+    if (known && fresh && this.member.view.isLive(known.id, known.epoch)) {
       return reply(msg, {
         k: InternalKind.Placed,
         node: known.id,

@@ -1,4 +1,4 @@
-import type { JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import { decodeBatch, type JournalEntry } from "./journal";
 
 export interface JournalTail {
@@ -8,22 +8,28 @@ export interface JournalTail {
   entries: JournalEntry[];
 }
 
-/**
- * Reads a room's journal entries after a snapshot, up to the subject's
- * current end: the last message by subject, then back along each message's
- * link to its predecessor, with direct gets by exact sequence (no consumer to
- * create and delete). Direct gets may be served by a lagging replica; the
- * activation's fenced append then fails and the read is retried, so a stale
- * tail is never acted on.
- */
-export async function readJournal(
+/** The room's last journal message (an indexed lookup), or null for a new room. */
+export function lastJournalMessage(
   jsm: JetStreamManager,
   stream: string,
   subject: string,
+): Promise<StoredMsg | null> {
+  return jsm.direct.getMessage(stream, { last_by_subj: subject }).catch(notFound);
+}
+
+/**
+ * Reads a room's journal entries after a snapshot: from the subject's last
+ * message back along each message's link to its predecessor, with direct gets
+ * by exact sequence (no consumer to create and delete). Direct gets may be
+ * served by a lagging replica; the activation's fenced append then fails and
+ * the read is retried, so a stale tail is never acted on.
+ */
+export async function readJournalFrom(
+  jsm: JetStreamManager,
+  stream: string,
+  last: StoredMsg | null,
   afterSeq: number,
 ): Promise<JournalTail> {
-  const last = await jsm.direct.getMessage(stream, { last_by_subj: subject }).catch(notFound);
-  const lastSeq = last?.seq ?? 0;
   const batches: JournalEntry[][] = [];
   let msg = last;
   while (msg && msg.seq > afterSeq) {
@@ -32,7 +38,7 @@ export async function readJournal(
     if (batch.p <= afterSeq) break;
     msg = await jsm.direct.getMessage(stream, { seq: batch.p }).catch(notFound);
   }
-  return { lastSeq, entries: batches.reverse().flat() };
+  return { lastSeq: last?.seq ?? 0, entries: batches.reverse().flat() };
 }
 
 /** A subject with no message yet answers 404; anything else is a real failure. */

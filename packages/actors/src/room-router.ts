@@ -15,7 +15,13 @@ import {
 export interface RoomRouterOptions {
   /** Namespace of subjects. @default "rk" */
   prefix?: string;
-  /** Wait for one reply. @default 1000 */
+  /**
+   * Wait for one reply before sending again. Short, because a request that
+   * races a room's unsubscribe (handover) is dropped without an answer; a
+   * resend is safe (inputs are deduplicated, and a resend of an input whose
+   * journal append is in flight is answered only once it is durable).
+   * @default 500
+   */
   requestTimeoutMs?: number;
   /** Give up (ROOM_UNAVAILABLE) after this long in total. @default 5000 */
   totalWaitMs?: number;
@@ -38,7 +44,7 @@ export class RoomRouter {
     options: RoomRouterOptions = {},
   ) {
     this.#names = names(options.prefix ?? "rk");
-    this.#timeout = options.requestTimeoutMs ?? 1000;
+    this.#timeout = options.requestTimeoutMs ?? 500;
     this.#total = options.totalWaitMs ?? 5000;
   }
 
