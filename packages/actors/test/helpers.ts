@@ -19,15 +19,16 @@ export class Cluster {
 
   async node(id: string, options: RuntimeOptions = {}): Promise<ActorHost> {
     const nc = await this.#connect();
-    let host: ActorHost | undefined;
+    // Heartbeats publish the room count as load, as the node service does.
+    const ref: { host?: ActorHost } = {};
     const member = new ClusterMember(nc, {
       identity: { id, role: "node" },
       cluster: { prefix: this.prefix },
-      load: () => host?.size ?? 0,
+      load: () => ref.host?.size ?? 0,
     });
     await member.start();
     this.#members.push(member);
-    host = new ActorHost(member, testRooms as never, options);
+    const host = (ref.host = new ActorHost(member, testRooms as never, options));
     await host.start();
     this.hosts.push(host);
     return host;
