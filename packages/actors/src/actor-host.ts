@@ -18,7 +18,7 @@ import {
 } from "@rookery/cluster";
 import { resolveRuntimeOptions, type ResolvedRuntimeOptions, type RuntimeOptions } from "./options";
 import type { RoomDefinition } from "./room";
-import { RoomActor } from "./room-actor";
+import { RoomActor, type ActorDeps } from "./room-actor";
 
 type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
 const OWNER_CACHE_LIMIT = 100_000;
@@ -52,6 +52,7 @@ export class ActorHost {
   readonly #subs: Subscription[] = [];
   readonly #work = new Set<Promise<unknown>>();
   #jsm!: JetStreamManager;
+  #deps: ActorDeps | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #accepting = false;
   #running = 0;
@@ -204,7 +205,14 @@ export class ActorHost {
   }
 
   #newActor(definition: AnyRoom, type: string, id: string, lease: Lease): RoomActor {
-    const actor = new RoomActor(definition, { type, id }, lease, {
+    const actor = new RoomActor(definition, { type, id }, lease, this.#actorDeps());
+    this.#actors.set(actor.key, actor);
+    return actor;
+  }
+
+  /** One dependency object shared by every actor: per-room closures cost memory (budget: 4 KB a room). */
+  #actorDeps(): ActorDeps {
+    this.#deps ??= {
       nc: this.member.nc,
       js: this.member.js,
       jsm: this.#jsm,
@@ -216,9 +224,8 @@ export class ActorHost {
       log: this.log,
       onStopped: (a, reason) => this.#stopped(a, reason),
       onJournal: (ms, entries) => this.#listeners.journaled?.(ms, entries),
-    });
-    this.#actors.set(actor.key, actor);
-    return actor;
+    };
+    return this.#deps;
   }
 
   async #onPlace(msg: Msg): Promise<void> {
