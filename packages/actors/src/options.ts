@@ -4,6 +4,8 @@ export interface RuntimeOptions {
   handlerBudgetMs?: number;
   /** Durable rooms write a snapshot after this many journaled entries. @default 200 */
   snapshotEvery?: number;
+  /** Durable rooms also snapshot once no input came for this long (0 = never). @default 250 */
+  quietSnapshotMs?: number;
   /** Ephemeral rooms write a snapshot this often when changed. @default 1000 */
   snapshotMs?: number;
   /** Events kept per room for resume after reconnect. @default 1000 */
@@ -24,6 +26,7 @@ export function defaultRuntimeOptions(): ResolvedRuntimeOptions {
   return {
     handlerBudgetMs: 250,
     snapshotEvery: 200,
+    quietSnapshotMs: 250,
     snapshotMs: 1000,
     replayBuffer: 1000,
     idleMs: 60_000,

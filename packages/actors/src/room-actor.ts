@@ -71,6 +71,8 @@ export class RoomActor {
   #timers: Map<string, NodeJS.Timeout> | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #snapshotTimer: NodeJS.Timeout | undefined;
+  #quietTimer: NodeJS.Timeout | undefined;
+  #snapshotting: Promise<void> | undefined;
   #stopped: string | undefined;
   #lastActivity = performance.now();
   #dirty = false;
@@ -329,19 +331,51 @@ export class RoomActor {
         p.done(p.applied);
       }
       this.#sinceSnapshot += batch.length;
-      if (this.#sinceSnapshot >= this.deps.options.snapshotEvery) await this.#writeSnapshot();
     }
+    if (this.#sinceSnapshot >= this.deps.options.snapshotEvery) this.#snapshotSoon();
+    else this.#snapshotWhenQuiet();
   }
 
-  async #writeSnapshot(): Promise<void> {
+  /**
+   * A room that goes quiet gets a snapshot, so that whoever activates it next
+   * (after a crash, most urgently) replays few journal messages: each one is
+   * a round trip, and a node re-homing hundreds of rooms pays them all.
+   */
+  #snapshotWhenQuiet(delay = this.deps.options.quietSnapshotMs): void {
+    if (delay <= 0 || this.#stopped || this.#sinceSnapshot === 0) return;
+    clearTimeout(this.#quietTimer);
+    this.#quietTimer = setTimeout(() => {
+      this.#quietTimer = undefined;
+      void this.#writeSnapshot();
+    }, delay);
+  }
+
+  /** Past `snapshotEvery` entries: snapshot at the next moment with nothing in flight. */
+  #snapshotSoon(): void {
+    this.#snapshotWhenQuiet(1);
+  }
+
+  /** Snapshot writes never overlap: they share one fence, so each waits for the one before. */
+  #writeSnapshot(): Promise<void> {
+    const next = (this.#snapshotting ?? Promise.resolve()).then(() => this.#snapshotOnce());
+    this.#snapshotting = next;
+    return next;
+  }
+
+  async #snapshotOnce(): Promise<void> {
     if (!this.#dirty || this.#stopped) return;
+    // A durable snapshot must hold exactly the journaled entries: with entries
+    // applied but not yet appended, replaying the journal after it would apply
+    // those entries twice. It waits for a moment with nothing in flight.
+    if (this.durable && (this.#pending.length > 0 || this.#flushing)) return;
     const journalSeq = this.#journal?.revision ?? 0;
+    const included = this.#sinceSnapshot;
+    this.#dirty = false;
     try {
       await this.#snapshotFence.write(
         encodeSnapshot(this.#core.snapshot(this.lease.roomEpoch, journalSeq)),
       );
-      this.#sinceSnapshot = 0;
-      this.#dirty = false;
+      this.#sinceSnapshot = Math.max(0, this.#sinceSnapshot - included);
     } catch (error) {
       this.deps.log.error(
         { err: String(error), room: this.key },
@@ -457,6 +491,7 @@ export class RoomActor {
     for (const key of [...(this.#timers?.keys() ?? [])]) this.#clearTimer(key);
     clearInterval(this.#ticker);
     clearInterval(this.#snapshotTimer);
+    clearTimeout(this.#quietTimer);
     this.#ticker = undefined;
   }
 

@@ -27,17 +27,21 @@ describe("node failover", () => {
     const children: ChildHandle[] = [];
     const load = new LedgerLoad(server.url, prefix, 500, 500);
     try {
-      children.push(
-        await startNode(server.url, prefix, "doomed"),
-        await startNode(server.url, prefix, "survivor"),
-      );
+      // Every room lands on "doomed" (the only node), then a second node joins.
+      children.push(await startNode(server.url, prefix, "doomed"));
       await load.start();
+      children.push(await startNode(server.url, prefix, "survivor", { ROOKERY_LOG_LEVEL: process.env.ROOKERY_SURVIVOR_LOG ?? "warn" }));
       const killedAt = performance.now();
+      const killedWall = Date.now();
       await children[0]!.kill("SIGKILL");
       await load.servingAfter(killedAt);
       const worst = load.worstGapAfter(killedAt);
       await load.stop();
       await load.verify();
+      if (process.env.ROOKERY_SURVIVOR_LOG) {
+        const { writeFileSync } = await import("node:fs");
+        writeFileSync("/tmp/survivor.log", `${killedWall}\n${children[1]!.lines.join("\n")}`);
+      }
       // Availability is a benchmark figure (DESIGN.md budget: TTL + 1 s), printed, not asserted.
       console.log(
         `failover: 500 rooms, longest unavailability after kill -9: ${Math.round(worst)} ms`,
