@@ -118,7 +118,16 @@ async function waitForLeader(jsm: JetStreamManager, stream: string, replicas: nu
   throw new Error(`stream ${stream} elected no leader within ${PROVISION_TIMEOUT_MS} ms`);
 }
 
+/** Raised inside a provisioning attempt to run it again (a concurrent create won the race). */
+class RetryProvisioning extends Error {
+  override readonly name = "RetryProvisioning";
+  constructor() {
+    super("provisioning raced another process");
+  }
+}
+
 function isTransient(err: unknown): boolean {
+  if (err instanceof RetryProvisioning) return true;
   return /timeout|not found|no responders/i.test(errorMessage(err));
 }
 
@@ -149,6 +158,9 @@ async function ensureJournal(jsm: JetStreamManager, names: ClusterNames, replica
         allow_direct: true,
       });
     } catch (cause) {
+      // Another process created it first: check what it made on the next pass.
+      if (/subjects overlap|already in use/i.test(errorMessage(cause)))
+        throw new RetryProvisioning();
       if (isConfigConflict(cause))
         throw new BucketIncompatibleError(name, errorMessage(cause), { cause });
       throw cause;

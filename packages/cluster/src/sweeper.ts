@@ -7,6 +7,8 @@ import { encodeFrame, InternalKind, type DownNotice } from "@rookery/protocol";
 import { decodeLeaseRecord, decodePresenceRecord, type ProcessRecord } from "./records";
 import type { Singleton } from "./singleton";
 
+const GC_ATTEMPTS = 4;
+
 /**
  * The `sweeper` duty, run only by the holder of its singleton: announces every
  * process that goes down (a protocol `down` frame on `<prefix>.sys.down`) (rooms drop that gateway's members, nodes re-home
@@ -18,7 +20,7 @@ export class Sweeper {
   readonly #pending = new Set<Promise<unknown>>();
   readonly #onDown = (record: ProcessRecord, reason: DownReason) =>
     this.#track(this.#handleDown(record, reason));
-  readonly #onAcquired = () => this.#track(this.collectOrphans());
+  readonly #onAcquired = () => this.#track(this.#collectWithRetry());
 
   constructor(
     private readonly nc: NatsConnection,
@@ -66,7 +68,20 @@ export class Sweeper {
     };
     this.nc.publish(this.buckets.names.processDown, encodeFrame(notice));
     this.log?.info({ process: record.id, role: record.role, reason }, "process down announced");
-    if (record.role === "gateway") await this.collectOrphans();
+    if (record.role === "gateway") await this.#collectWithRetry();
+  }
+
+  /** A scan that fails (a timeout under load) is tried again: nobody else will clean up. */
+  async #collectWithRetry(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.collectOrphans();
+        return;
+      } catch (err) {
+        if (attempt >= GC_ATTEMPTS || !this.#started) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+      }
+    }
   }
 
   async #isOrphan(key: string): Promise<boolean> {

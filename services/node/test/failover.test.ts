@@ -30,7 +30,11 @@ describe("node failover", () => {
       // Every room lands on "doomed" (the only node), then a second node joins.
       children.push(await startNode(server.url, prefix, "doomed"));
       await load.start();
-      children.push(await startNode(server.url, prefix, "survivor", { ROOKERY_LOG_LEVEL: process.env.ROOKERY_SURVIVOR_LOG ?? "warn" }));
+      children.push(
+        await startNode(server.url, prefix, "survivor", {
+          ROOKERY_LOG_LEVEL: process.env.ROOKERY_SURVIVOR_LOG ?? "warn",
+        }),
+      );
       const killedAt = performance.now();
       const killedWall = Date.now();
       await children[0]!.kill("SIGKILL");
