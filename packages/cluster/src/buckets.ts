@@ -89,6 +89,7 @@ async function provisionBucket(kvm: Kvm, name: string, spec: BucketSpec): Promis
     try {
       kv = await kvm.create(name, spec);
     } catch (cause) {
+      if (racedCreate(cause)) throw new RetryProvisioning();
       if (isConfigConflict(cause))
         throw new BucketIncompatibleError(name, errorMessage(cause), { cause });
       throw cause;
@@ -126,6 +127,14 @@ class RetryProvisioning extends Error {
   }
 }
 
+/**
+ * nats-server 2.9 answers a create that raced an identical one with "subjects
+ * overlap" (or "already in use"): the stream exists now; look at it again.
+ */
+function racedCreate(err: unknown): boolean {
+  return /subjects overlap|already in use/i.test(errorMessage(err));
+}
+
 function isTransient(err: unknown): boolean {
   if (err instanceof RetryProvisioning) return true;
   return /timeout|not found|no responders/i.test(errorMessage(err));
@@ -159,8 +168,7 @@ async function ensureJournal(jsm: JetStreamManager, names: ClusterNames, replica
       });
     } catch (cause) {
       // Another process created it first: check what it made on the next pass.
-      if (/subjects overlap|already in use/i.test(errorMessage(cause)))
-        throw new RetryProvisioning();
+      if (racedCreate(cause)) throw new RetryProvisioning();
       if (isConfigConflict(cause))
         throw new BucketIncompatibleError(name, errorMessage(cause), { cause });
       throw cause;
