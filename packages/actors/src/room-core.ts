@@ -39,15 +39,8 @@ export class NotJoinedError extends Error {
 
 type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
 
-interface Mutable {
-  state: unknown;
-  members: StoredMember[];
-  leader: string | null;
-  seq: number;
-  dedupe: Record<string, number>;
-  timers: Record<string, number>;
-  rng: number;
-}
+/** What applying entries changes: the snapshot without its bookkeeping. */
+type Mutable = Omit<Snapshot, "v" | "epoch" | "journalSeq" | "state"> & { state: unknown };
 
 /**
  * The deterministic heart of a room: applies journal entries to state,
