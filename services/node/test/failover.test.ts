@@ -42,6 +42,7 @@ describe("node failover", () => {
       const worst = load.worstGapAfter(killedAt);
       await load.stop();
       await load.verify();
+      // ROOKERY_SURVIVOR_LOG=debug keeps the survivor's log (first line: kill time) for analysis.
       if (process.env.ROOKERY_SURVIVOR_LOG) {
         const { writeFileSync } = await import("node:fs");
         writeFileSync("/tmp/survivor.log", `${killedWall}\n${children[1]!.lines.join("\n")}`);
