@@ -3,16 +3,19 @@ import type { MemberInfo, Value } from "@rookery/protocol";
 
 /**
  * What a durable room journals: every input that changed it, in order, with
- * the time the handler saw. Replaying the entries after the last snapshot
- * through the same (deterministic) handlers rebuilds the state exactly.
+ * the time the handler saw and its number `n` among the room's applied
+ * entries. Replaying the entries after the last snapshot through the same
+ * (deterministic) handlers rebuilds the state exactly; entries numbered at or
+ * below the snapshot's `n` are already in it and are skipped, so a snapshot
+ * may be taken while later entries are still being appended.
  */
 export type JournalEntry =
-  | { k: "join"; member: MemberInfo; at: number }
-  | { k: "leave"; member: string; reason: string; at: number }
-  | { k: "input"; member: string; seq: number; type: string; body: Value; at: number }
-  | { k: "timer"; name: string; at: number }
-  | { k: "tick"; at: number }
-  /** Written first by every activation: it fences the previous owner's appends. */
+  | { k: "join"; member: MemberInfo; at: number; n?: number }
+  | { k: "leave"; member: string; reason: string; at: number; n?: number }
+  | { k: "input"; member: string; seq: number; type: string; body: Value; at: number; n?: number }
+  | { k: "timer"; name: string; at: number; n?: number }
+  | { k: "tick"; at: number; n?: number }
+  /** Written first by every activation: it fences the previous owner's appends. Not numbered. */
   | { k: "epoch"; epoch: number; node: string; at: number };
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
@@ -64,6 +67,8 @@ export interface Snapshot {
   rng: number;
   /** Journal stream sequence this snapshot includes (entries after it are replayed). */
   journalSeq: number;
+  /** Number of entries applied: journal entries numbered up to this are in the snapshot. */
+  n: number;
 }
 
 export function encodeSnapshot(snapshot: Snapshot): Uint8Array {

@@ -73,6 +73,7 @@ export class RoomActor {
   #snapshotTimer: NodeJS.Timeout | undefined;
   #quietTimer: NodeJS.Timeout | undefined;
   #snapshotting: Promise<void> | undefined;
+  #snapshotBusy = false;
   #stopped: string | undefined;
   #lastActivity = performance.now();
   #dirty = false;
@@ -331,9 +332,9 @@ export class RoomActor {
         p.done(p.applied);
       }
       this.#sinceSnapshot += batch.length;
+      if (this.#sinceSnapshot >= this.deps.options.snapshotEvery) this.#snapshotSoon();
     }
-    if (this.#sinceSnapshot >= this.deps.options.snapshotEvery) this.#snapshotSoon();
-    else this.#snapshotWhenQuiet();
+    this.#snapshotWhenQuiet();
   }
 
   /**
@@ -350,9 +351,12 @@ export class RoomActor {
     }, delay);
   }
 
-  /** Past `snapshotEvery` entries: snapshot at the next moment with nothing in flight. */
+  /** Past `snapshotEvery` entries: snapshot now, beside the appends that go on. */
   #snapshotSoon(): void {
-    this.#snapshotWhenQuiet(1);
+    if (this.#snapshotBusy) return;
+    clearTimeout(this.#quietTimer);
+    this.#quietTimer = undefined;
+    void this.#writeSnapshot();
   }
 
   /** Snapshot writes never overlap: they share one fence, so each waits for the one before. */
@@ -364,13 +368,12 @@ export class RoomActor {
 
   async #snapshotOnce(): Promise<void> {
     if (!this.#dirty || this.#stopped) return;
-    // A durable snapshot must hold exactly the journaled entries: with entries
-    // applied but not yet appended, replaying the journal after it would apply
-    // those entries twice. It waits for a moment with nothing in flight.
-    if (this.durable && (this.#pending.length > 0 || this.#flushing)) return;
+    // Entries still being appended may be in this snapshot: numbered, they are
+    // skipped when the journal is replayed after it.
     const journalSeq = this.#journal?.revision ?? 0;
     const included = this.#sinceSnapshot;
     this.#dirty = false;
+    this.#snapshotBusy = true;
     try {
       await this.#snapshotFence.write(
         encodeSnapshot(this.#core.snapshot(this.lease.roomEpoch, journalSeq)),
@@ -382,6 +385,8 @@ export class RoomActor {
         "snapshot write failed: stopping room",
       );
       this.stop(`snapshot: ${(error as Error).name}`);
+    } finally {
+      this.#snapshotBusy = false;
     }
   }
 
@@ -439,6 +444,7 @@ export class RoomActor {
   }
 
   #replayEntry(entry: JournalEntry): void {
+    if (this.#core.includes(entry)) return;
     try {
       this.#core.apply(entry);
     } catch {

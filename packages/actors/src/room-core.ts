@@ -66,6 +66,7 @@ export class RoomCore {
           dedupe: snapshot.dedupe,
           timers: snapshot.timers,
           rng: snapshot.rng,
+          n: snapshot.n ?? 0,
         }
       : {
           state: definition.initialState(room),
@@ -75,6 +76,7 @@ export class RoomCore {
           dedupe: {},
           timers: {},
           rng: seedOf(`${room.type}/${room.id}`),
+          n: 0,
         };
   }
 
@@ -117,10 +119,11 @@ export class RoomCore {
       timers: m.timers,
       rng: m.rng,
       journalSeq,
+      n: m.n,
     };
   }
 
-  /** Applies one entry atomically: on any throw, nothing changed. */
+  /** Applies one entry atomically (on any throw, nothing changed) and numbers it. */
   apply(entry: JournalEntry): Applied {
     const before = this.#m;
     const draft: Mutable = structuredClone(before);
@@ -128,11 +131,18 @@ export class RoomCore {
     const events: CoreEvent[] = [];
     try {
       const result = this.#dispatch(entry, draft, events);
+      // Live entries take the next number; replayed ones keep the number they were journaled with.
+      if (entry.k !== "epoch") entry.n = draft.n = entry.n ?? before.n + 1;
       return { result, events };
     } catch (err) {
       this.#m = before;
       throw err;
     }
+  }
+
+  /** True when a journaled entry is already part of this state (taken into a later snapshot). */
+  includes(entry: JournalEntry): boolean {
+    return entry.k === "epoch" || (entry.n !== undefined && entry.n <= this.#m.n);
   }
 
   #dispatch(entry: JournalEntry, m: Mutable, events: CoreEvent[]): Value | undefined {
