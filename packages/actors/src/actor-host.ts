@@ -1,5 +1,5 @@
 import type { Msg, Subscription } from "@nats-io/transport-node";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import {
   decodePlaceRequest,
@@ -12,6 +12,7 @@ import {
 } from "@rookery/protocol";
 import {
   decodeLeaseRecord,
+  leaseKey,
   type ClusterMember,
   type Lease,
   type ProcessRecord,
@@ -51,8 +52,7 @@ export class ActorHost {
   >();
   readonly #subs: Subscription[] = [];
   readonly #work = new Set<Promise<unknown>>();
-  #jsm!: JetStreamManager;
-  #deps: ActorDeps | undefined;
+  #deps!: ActorDeps;
   #idleTimer: NodeJS.Timeout | undefined;
   #accepting = false;
   #running = 0;
@@ -81,7 +81,7 @@ export class ActorHost {
     return depth;
   }
   actor(type: string, id: string): RoomActor | undefined {
-    return this.#actors.get(`${type}.${id}`);
+    return this.#actors.get(leaseKey(type, id));
   }
   on<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): void {
     this.#listeners[event] = listener;
@@ -89,8 +89,8 @@ export class ActorHost {
 
   async start(): Promise<void> {
     if (this.#accepting) return;
-    this.#jsm = await jetstreamManager(this.member.nc);
-    const all = names(this.member.buckets.names.prefix);
+    this.#deps = await this.#actorDeps();
+    const all = this.#deps.names;
     for (const type of this.#rooms.keys()) {
       this.#subs.push(
         this.member.nc.subscribe(all.subjects.place(type), {
@@ -113,7 +113,7 @@ export class ActorHost {
 
   /** Activates a room here unless another live node owns it. */
   activate(type: string, id: string): Promise<RoomActor | undefined> {
-    const key = `${type}.${id}`;
+    const key = leaseKey(type, id);
     const existing = this.#actors.get(key);
     if (existing) return Promise.resolve(existing);
     let pending = this.#activating.get(key);
@@ -178,10 +178,10 @@ export class ActorHost {
         roomEpoch: result.roomEpoch,
         at: performance.now(),
       };
-      this.#owners.set(`${type}.${id}`, owner);
+      this.#owners.set(leaseKey(type, id), owner);
       return undefined;
     }
-    this.#owners.delete(`${type}.${id}`);
+    this.#owners.delete(leaseKey(type, id));
     for (let attempt = 1; ; attempt++) {
       const actor = this.#newActor(definition, type, id, result.lease);
       try {
@@ -205,18 +205,19 @@ export class ActorHost {
   }
 
   #newActor(definition: AnyRoom, type: string, id: string, lease: Lease): RoomActor {
-    const actor = new RoomActor(definition, { type, id }, lease, this.#actorDeps());
+    const actor = new RoomActor(definition, { type, id }, lease, this.#deps);
     this.#actors.set(actor.key, actor);
     return actor;
   }
 
   /** One dependency object shared by every actor: per-room closures cost memory (budget: 4 KB a room). */
-  #actorDeps(): ActorDeps {
-    this.#deps ??= {
+  async #actorDeps(): Promise<ActorDeps> {
+    return {
       nc: this.member.nc,
       js: this.member.js,
-      jsm: this.#jsm,
+      jsm: await jetstreamManager(this.member.nc),
       buckets: this.member.buckets,
+      names: names(this.member.buckets.names.prefix),
       nodeId: this.member.heartbeat.id,
       alive: () => this.member.heartbeat.isAlive(),
       gatewayLive: (gw, epoch) => this.member.view.isLive(gw, epoch, "gateway"),
@@ -225,39 +226,29 @@ export class ActorHost {
       onStopped: (a, reason) => this.#stopped(a, reason),
       onJournal: (ms, entries) => this.#listeners.journaled?.(ms, entries),
     };
-    return this.#deps;
   }
 
   async #onPlace(msg: Msg): Promise<void> {
     const decoded = decodePlaceRequest(msg.data);
     if (!decoded.ok) return reply(msg, err(ErrorCode.BAD_FRAME, decoded.error.message));
     const { type, id } = decoded.frame.room;
+    const key = leaseKey(type, id);
     // Asked again, shortly after, for a room a live node owns: answer from memory,
     // no KV read. Short-lived, because that owner may release it (drain, idle).
-    const known = this.#owners.get(`${type}.${id}`);
+    const known = this.#owners.get(key);
     const fresh = known && performance.now() - known.at < OWNER_CACHE_MS;
     if (known && fresh && this.member.view.isLive(known.id, known.epoch)) {
-      return reply(msg, {
-        k: InternalKind.Placed,
-        node: known.id,
-        epoch: Math.max(1, known.roomEpoch),
-      });
+      return reply(msg, placed(known.id, known.roomEpoch));
     }
-    if (!this.#actors.has(`${type}.${id}`) && this.#lighterNodeExists()) {
+    if (!this.#actors.has(key) && this.#lighterNodeExists()) {
       return reply(msg, err(ErrorCode.ROOM_UNAVAILABLE, "placement left to a less loaded node"));
     }
     const actor = await this.activate(type, id);
-    if (actor)
-      return reply(msg, {
-        k: InternalKind.Placed,
-        node: this.member.heartbeat.id,
-        epoch: actor.lease.roomEpoch,
-      });
-    // Someone else owns it (or we are full): the requester just retries the room.
-    const owner = await this.member.buckets.leases.get(`${type}.${id}`).catch(() => null);
-    const record = owner?.operation === "PUT" ? safeLease(owner.key, owner.value) : undefined;
-    if (record?.owner)
-      return reply(msg, { k: InternalKind.Placed, node: record.owner, epoch: record.roomEpoch });
+    if (actor) return reply(msg, placed(this.member.heartbeat.id, actor.lease.roomEpoch));
+    // Someone else owns it (the lost lease race recorded whom), or we are full:
+    // either way the requester just retries the room.
+    const owner = this.#owners.get(key);
+    if (owner) return reply(msg, placed(owner.id, owner.roomEpoch));
     reply(msg, err(ErrorCode.ROOM_UNAVAILABLE, "no capacity to activate the room"));
   }
 
@@ -358,6 +349,11 @@ function safeLease(key: string, value: Uint8Array) {
 
 function reply(msg: Msg, frame: PlaceReply): void {
   if (msg.reply) msg.respond(encodeFrame(frame));
+}
+
+/** A lease read from a tombstone may carry epoch 0; the frame requires a positive one. */
+function placed(node: string, roomEpoch: number): PlaceReply {
+  return { k: InternalKind.Placed, node, epoch: Math.max(1, roomEpoch) };
 }
 
 function err(code: ErrorCode, message: string): PlaceReply {

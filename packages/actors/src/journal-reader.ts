@@ -34,7 +34,8 @@ export async function readJournalFrom(
   let msg = last;
   while (msg && msg.seq > afterSeq) {
     const batch = decodeBatch(msg.data);
-    batches.push(batch.e);
+    // Epoch markers only fence; they hold nothing to replay.
+    batches.push(batch.e.filter((e): e is JournalEntry => e.k !== "epoch"));
     if (batch.p <= afterSeq) break;
     msg = await jsm.direct.getMessage(stream, { seq: batch.p }).catch(notFound);
   }

@@ -9,14 +9,19 @@ import type { MemberInfo, Value } from "@rookery/protocol";
  * below the snapshot's `n` are already in it and are skipped, so a snapshot
  * may be taken while later entries are still being appended.
  */
-export type JournalEntry =
-  | { k: "join"; member: MemberInfo; at: number; n?: number }
-  | { k: "leave"; member: string; reason: string; at: number; n?: number }
-  | { k: "input"; member: string; seq: number; type: string; body: Value; at: number; n?: number }
-  | { k: "timer"; name: string; at: number; n?: number }
-  | { k: "tick"; at: number; n?: number }
-  /** Written first by every activation: it fences the previous owner's appends. Not numbered. */
-  | { k: "epoch"; epoch: number; node: string; at: number };
+export type JournalEntry = (
+  | { k: "join"; member: MemberInfo }
+  | { k: "leave"; member: string; reason: string }
+  | { k: "input"; member: string; seq: number; type: string; body: Value }
+  | { k: "timer"; name: string }
+  | { k: "tick" }
+) & { at: number; n?: number };
+
+/** Written first by every activation: it fences the previous owner's appends. Never numbered. */
+export type EpochMarker = { k: "epoch"; epoch: number; node: string; at: number; n?: never };
+
+/** What one journal message's batch may hold. */
+export type JournalRecord = JournalEntry | EpochMarker;
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
@@ -30,10 +35,10 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: fal
 export interface JournalBatch {
   /** Previous journal message of this room (0 for the first). */
   p: number;
-  e: JournalEntry[];
+  e: JournalRecord[];
 }
 
-export function encodeBatch(prev: number, entries: JournalEntry[]): Uint8Array {
+export function encodeBatch(prev: number, entries: JournalRecord[]): Uint8Array {
   return packr.pack({ p: prev, e: entries } satisfies JournalBatch);
 }
 

@@ -8,14 +8,26 @@ import {
   InternalKind,
   ResumeMode,
   type ErrReply,
-  type MemberInfo,
+  type Names,
   type RoomEvent,
   type RoomJoinRequest,
   type RoomReply,
   type Value,
 } from "@rookery/protocol";
-import { FencedJournal, FencedKey, type ClusterBuckets, type Lease } from "@rookery/cluster";
-import { decodeSnapshot, encodeBatch, encodeSnapshot, type JournalEntry } from "./journal";
+import {
+  FencedJournal,
+  FencedKey,
+  leaseKey,
+  type ClusterBuckets,
+  type Lease,
+} from "@rookery/cluster";
+import {
+  decodeSnapshot,
+  encodeBatch,
+  encodeSnapshot,
+  type EpochMarker,
+  type JournalEntry,
+} from "./journal";
 import { lastJournalMessage, readJournalFrom } from "./journal-reader";
 import type { ResolvedRuntimeOptions } from "./options";
 import { Durability, type RoomDefinition } from "./room";
@@ -26,6 +38,8 @@ export interface ActorDeps {
   js: JetStreamClient;
   jsm: JetStreamManager;
   buckets: ClusterBuckets;
+  /** Subject names of the namespace (`names(prefix)` from the protocol). */
+  names: Names;
   nodeId: string;
   /** The node's heartbeat liveness: no write or emit once it is false. */
   alive: () => boolean;
@@ -57,6 +71,7 @@ type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
  */
 export class RoomActor {
   readonly key: string;
+  readonly #eventSubject: string;
   #core!: RoomCore;
   #journal: FencedJournal | undefined;
   #snapshotFence!: FencedKey;
@@ -84,7 +99,8 @@ export class RoomActor {
     readonly lease: Lease,
     private readonly deps: ActorDeps,
   ) {
-    this.key = `${room.type}.${room.id}`;
+    this.key = leaseKey(room.type, room.id);
+    this.#eventSubject = deps.names.subjects.roomEvents(room.type, room.id);
   }
 
   get durable(): boolean {
@@ -137,7 +153,7 @@ export class RoomActor {
       for (const e of tail.entries) this.#replayEntry(e);
       journalSeq = tail.lastSeq;
       this.#journal = new FencedJournal(js, subject, tail.lastSeq, this.deps.alive);
-      const marker: JournalEntry = {
+      const marker: EpochMarker = {
         k: "epoch",
         epoch: this.lease.roomEpoch,
         node: this.deps.nodeId,
@@ -197,7 +213,7 @@ export class RoomActor {
   }
 
   #subscribe(): void {
-    const subject = `${this.deps.buckets.names.prefix}.room.${this.room.type}.${this.room.id}.in`;
+    const subject = this.deps.names.subjects.roomIn(this.room.type, this.room.id);
     this.#sub = this.deps.nc.subscribe(subject, { callback: (_err, msg) => this.#onRequest(msg) });
   }
 
@@ -212,7 +228,7 @@ export class RoomActor {
       case InternalKind.Join:
         return this.#submit(
           { k: "join", member: request.member, at },
-          (applied) => respond(msg, this.#joinedReply(request, applied)),
+          () => respond(msg, this.#joinedReply(request)),
           (reply) => respond(msg, reply),
         );
       case InternalKind.Leave: {
@@ -245,7 +261,7 @@ export class RoomActor {
         return this.#submit(
           entry,
           (applied) => respond(msg, ackReply(request.seq, applied)),
-          (reply) => respond(msg, { ...reply, message: reply.message }),
+          (reply) => respond(msg, reply),
         );
       }
     }
@@ -392,7 +408,6 @@ export class RoomActor {
 
   #publish(events: CoreEvent[]): void {
     if (this.#stopped || !this.deps.alive()) return;
-    const subject = `${this.deps.buckets.names.prefix}.room.${this.room.type}.${this.room.id}.ev`;
     for (const e of events) {
       const frame: RoomEvent = {
         k: InternalKind.Event,
@@ -402,14 +417,14 @@ export class RoomActor {
         body: e.body,
       };
       if (e.to) frame.to = e.to;
-      this.deps.nc.publish(subject, encodeFrame(frame));
+      this.deps.nc.publish(this.#eventSubject, encodeFrame(frame));
       (this.#replay ??= []).push(frame);
     }
     const excess = (this.#replay?.length ?? 0) - this.deps.options.replayBuffer;
     if (excess > 0) this.#replay!.splice(0, excess);
   }
 
-  #joinedReply(request: RoomJoinRequest, _applied: Applied): RoomReply {
+  #joinedReply(request: RoomJoinRequest): RoomReply {
     const core = this.#core;
     const base = {
       k: InternalKind.Joined,
@@ -526,5 +541,3 @@ function ackReply(seq: number, applied: Applied): RoomReply {
     ? { k: InternalKind.Acked, seq }
     : { k: InternalKind.Acked, seq, result: applied.result };
 }
-
-export type { MemberInfo };

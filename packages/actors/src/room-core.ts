@@ -21,8 +21,6 @@ export interface CoreEvent {
 export interface Applied {
   result?: Value;
   events: CoreEvent[];
-  /** True when the entry changed nothing worth journaling (a duplicate input). */
-  noop?: boolean;
 }
 
 /** The room refused an input (`ctx.reject`, a failed `validate`, or an unknown type). */
@@ -93,7 +91,7 @@ export class RoomCore {
     return this.#m.timers;
   }
   members(): MemberView[] {
-    return this.#m.members.map(view);
+    return this.#m.members.map(member);
   }
   member(id: string): StoredMember | undefined {
     return this.#m.members.find((m) => m.id === id);
@@ -132,7 +130,7 @@ export class RoomCore {
     try {
       const result = this.#dispatch(entry, draft, events);
       // Live entries take the next number; replayed ones keep the number they were journaled with.
-      if (entry.k !== "epoch") entry.n = draft.n = entry.n ?? before.n + 1;
+      entry.n = draft.n = entry.n ?? before.n + 1;
       return { result, events };
     } catch (err) {
       this.#m = before;
@@ -142,7 +140,7 @@ export class RoomCore {
 
   /** True when a journaled entry is already part of this state (taken into a later snapshot). */
   includes(entry: JournalEntry): boolean {
-    return entry.k === "epoch" || (entry.n !== undefined && entry.n <= this.#m.n);
+    return entry.n !== undefined && entry.n <= this.#m.n;
   }
 
   #dispatch(entry: JournalEntry, m: Mutable, events: CoreEvent[]): Value | undefined {
@@ -159,8 +157,6 @@ export class RoomCore {
         return undefined;
       case "tick":
         this.#run(m, events, entry.at, (ctx) => this.definition.onTick?.(ctx));
-        return undefined;
-      case "epoch":
         return undefined;
     }
   }
@@ -179,7 +175,7 @@ export class RoomCore {
     const stored: StoredMember = { ...info, joinedAt: at };
     m.members.push(stored);
     this.#run(m, events, at, (ctx) => this.definition.onJoin?.(ctx, member(stored)));
-    push(m, events, SystemEvent.Join, view(stored) as unknown as Value);
+    push(m, events, SystemEvent.Join, member(stored) as unknown as Value);
     this.#elect(m, events, at);
     return undefined;
   }
@@ -234,7 +230,10 @@ export class RoomCore {
     return {
       state: m.state,
       room: this.room,
-      members: m.members.map(member),
+      // Built only if the handler reads it: most handlers never do, and this runs per input.
+      get members() {
+        return m.members.map(member);
+      },
       leader: m.leader,
       now: () => at,
       random: () => {
@@ -266,10 +265,6 @@ function push(m: Mutable, events: CoreEvent[], type: string, body: Value, to?: s
 
 function member(stored: StoredMember): Member {
   return { id: stored.id, user: stored.user, name: stored.name, joinedAt: stored.joinedAt };
-}
-
-function view(stored: StoredMember): MemberView {
-  return member(stored);
 }
 
 /** mulberry32 step on a 32-bit state. */
