@@ -8,30 +8,12 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ActorHost, RoomRouter } from "@rookery/actors";
 import { ClusterMember } from "@rookery/cluster";
 import { InternalKind, type MemberInfo } from "@rookery/protocol";
-import { spawnChild, startNatsServer, type ChildHandle, type NatsServer } from "@rookery/testkit";
+import { startNatsServer, type NatsServer } from "@rookery/testkit";
 import { ephemeralLedgerRoom } from "../../packages/actors/test/fixtures/rooms";
+import { startNode } from "../../services/node/test/nodes";
 import { report } from "./report";
 
-const main = new URL("../../services/node/src/main.ts", import.meta.url).pathname;
-const fixtures = new URL("../../packages/actors/test/fixtures/rooms.ts", import.meta.url).pathname;
 const PREFIX = "bench_node";
-
-async function startNode(server: NatsServer): Promise<{ child: ChildHandle }> {
-  const child = await spawnChild({
-    script: main,
-    env: {
-      NATS_URL: server.url,
-      ROOKERY_ID: "bench-node",
-      ROOKERY_PREFIX: PREFIX,
-      ROOKERY_ROOM_MODULES: fixtures,
-      ROOKERY_METRICS_PORT: "0",
-      ROOKERY_LOG_LEVEL: "warn",
-      ROOKERY_IDLE_MS: "0",
-    },
-  });
-  await child.waitForLine(/"event":"ready"/, 20_000);
-  return { child };
-}
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -125,7 +107,7 @@ async function throughput(
 export async function runNode(): Promise<void> {
   const server = await startNatsServer();
   const connections: NatsConnection[] = [];
-  const { child } = await startNode(server);
+  const child = await startNode(server.url, PREFIX, "bench-node", { ROOKERY_IDLE_MS: "0" });
   try {
     for (let i = 0; i < 4; i++) connections.push(await connect({ servers: server.url }));
     const routers = connections.map(

@@ -4,6 +4,9 @@ import { pino } from "pino";
 
 export const TTL_MS = 3000;
 
+/** A child process that joins the cluster and holds leases (see the fixture's header). */
+export const holderScript = new URL("./fixtures/lease-holder.ts", import.meta.url).pathname;
+
 /** Opens connections and members for one test and closes all of them afterwards. */
 export class Members {
   readonly #connections: NatsConnection[] = [];

@@ -9,9 +9,7 @@ import {
   until,
   type NatsServer,
 } from "@rookery/testkit";
-import { Members, TTL_MS } from "./helpers";
-
-const holderScript = new URL("./fixtures/lease-holder.ts", import.meta.url).pathname;
+import { holderScript, Members, TTL_MS } from "./helpers";
 
 describe("singleton", () => {
   let server: NatsServer;

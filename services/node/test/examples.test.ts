@@ -10,6 +10,7 @@ import {
   type ChildHandle,
   type NatsServer,
 } from "@rookery/testkit";
+import { memberOf } from "./load";
 import { startNode } from "./nodes";
 
 describe("example rooms on a real node", () => {
@@ -19,14 +20,7 @@ describe("example rooms on a real node", () => {
   let gateway: ClusterMember;
   let router: RoomRouter;
   const prefix = testNamespace("example rooms on a node");
-  const member = (user: string): MemberInfo => ({
-    id: `${user}:session-${user}-000000001`,
-    user,
-    name: user,
-    gateway: "gw-ex",
-    gatewayEpoch: gateway.heartbeat.epoch,
-    conn: `c-${user}`,
-  });
+  const member = (user: string) => memberOf(gateway, user);
 
   beforeAll(async () => {
     server = await startNatsServer();

@@ -5,15 +5,15 @@ import { InternalKind, type MemberInfo } from "@rookery/protocol";
 import { until } from "@rookery/testkit";
 import { expect } from "vitest";
 
-/** The test member, joined through `gateway` (which must be live, or rooms drop her). */
-export function memberOf(gateway: ClusterMember): MemberInfo {
+/** A member joined through `gateway` (which must be live, or rooms drop its members as ghosts). */
+export function memberOf(gateway: ClusterMember, user = "alice"): MemberInfo {
   return {
-    id: "alice:session-alice-00000001",
-    user: "alice",
-    name: "Alice",
+    id: `${user}:session-${user}-00000001`,
+    user,
+    name: user,
     gateway: gateway.heartbeat.id,
     gatewayEpoch: gateway.heartbeat.epoch,
-    conn: "c1",
+    conn: `c-${user}`,
   };
 }
 
