@@ -11,13 +11,11 @@ import { InternalKind, type MemberInfo } from "@rookery/protocol";
 import { startNatsServer, type NatsServer } from "@rookery/testkit";
 import { ephemeralLedgerRoom } from "../../packages/actors/test/fixtures/rooms";
 import { startNode } from "../../services/node/test/nodes";
-import { report } from "./report";
+import { latencies, report, round as roundTo } from "./report";
 
 const PREFIX = "bench_node";
 
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+const round = (n: number, digits = 2) => roundTo(n, digits);
 
 async function activationLatency(router: RoomRouter, count: number) {
   const times: number[] = [];
@@ -26,8 +24,7 @@ async function activationLatency(router: RoomRouter, count: number) {
     await router.place("ledger", `cold-${i}`);
     times.push(performance.now() - started);
   }
-  times.sort((a, b) => a - b);
-  return { p50: round(percentile(times, 0.5)), p99: round(percentile(times, 0.99)) };
+  return latencies(times, 2);
 }
 
 /**

@@ -1,8 +1,15 @@
 /** `npm run bench [-- name...]`: runs the named benchmarks (all by default). */
+import { runColyseus } from "./colyseus";
+import { runGateway } from "./gateway";
 import { runLiveness } from "./liveness";
 import { runNode } from "./node";
 
-const benches: Record<string, () => Promise<void>> = { liveness: runLiveness, node: runNode };
+const benches: Record<string, () => Promise<void>> = {
+  liveness: runLiveness,
+  node: runNode,
+  gateway: runGateway,
+  colyseus: runColyseus,
+};
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 for (const name of wanted.length ? wanted : Object.keys(benches)) {
   const bench = benches[name];

@@ -1,5 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager, StoredMsg } from "@nats-io/jetstream";
+import type { KvEntry } from "@nats-io/kv";
 import type { Logger } from "pino";
 import {
   decodeRoomRequest,
@@ -20,6 +21,7 @@ import {
   leaseKey,
   type ClusterBuckets,
   type Lease,
+  type PresenceRecord,
 } from "@rookery/cluster";
 import {
   decodeSnapshot,
@@ -29,9 +31,11 @@ import {
   type JournalEntry,
 } from "./journal";
 import { lastJournalMessage, readJournalFrom } from "./journal-reader";
+import { PresenceMirror } from "./presence-mirror";
 import type { ResolvedRuntimeOptions } from "./options";
 import { Durability, type RoomDefinition } from "./room";
 import { RoomCore, type Applied, type CoreEvent } from "./room-core";
+import { runWithBudget } from "./sandbox";
 
 export interface ActorDeps {
   nc: NatsConnection;
@@ -53,9 +57,17 @@ export interface ActorDeps {
   onJournal?: (ms: number, entries: number) => void;
 }
 
+/** What an activation reads first; see {@link RoomActor.prefetch}. */
+export interface Prefetched {
+  entry: KvEntry | null;
+  last: StoredMsg | null;
+}
+
 interface PendingCommit {
   entry: JournalEntry;
   applied: Applied;
+  /** Members whose presence record this entry changed. */
+  marks: string[] | undefined;
   done: (applied: Applied) => void;
   fail: (reply: ErrReply) => void;
 }
@@ -77,10 +89,16 @@ export class RoomActor {
   #snapshotFence!: FencedKey;
   #sub: Subscription | undefined;
   #pending: PendingCommit[] = [];
+  /** The batch whose journal append is in flight. */
+  #committing: PendingCommit[] = [];
   /** Applied inputs whose journal append has not completed, by `member#seq`. */
   #uncommitted: Map<string, PendingCommit> | undefined;
   #flushing: Promise<void> | undefined;
   #sinceSnapshot = 0;
+  #presence: PresenceMirror | undefined;
+  /** Journal messages appended since the last purge. */
+  #unpurged = 0;
+  #purging: Promise<unknown> | undefined;
   // Created on first use: most rooms are idle, and each one costs memory (budget: 4 KB a room).
   #replay: RoomEvent[] | undefined;
   #timers: Map<string, NodeJS.Timeout> | undefined;
@@ -90,6 +108,8 @@ export class RoomActor {
   #snapshotting: Promise<void> | undefined;
   #snapshotBusy = false;
   #stopped: string | undefined;
+  /** Set while handing over: requests get ROOM_MOVED (retried at once) instead of silence. */
+  #moving: string | undefined;
   #lastActivity = performance.now();
   #dirty = false;
 
@@ -130,16 +150,14 @@ export class RoomActor {
    * a node dies, hundreds of rooms activate at once and round trips add up.
    * Resolves with where the time went (ms per step), for logs.
    */
-  async activate(): Promise<Record<string, number>> {
+  async activate(prefetched?: Promise<Prefetched>): Promise<Record<string, number>> {
     const { buckets, js, jsm } = this.deps;
     const subject = buckets.names.journalSubject(this.room.type, this.room.id);
     const stream = buckets.names.journalStream;
     this.#sinceSnapshot = 0;
     const t0 = performance.now();
-    const [entry, last] = await Promise.all([
-      buckets.state.get(this.key),
-      this.durable ? lastJournalMessage(jsm, stream, subject) : null,
-    ]);
+    const { entry, last } = await (prefetched ??
+      RoomActor.prefetch(this.deps, this.room, this.durable));
     const snapshot = entry?.operation === "PUT" ? decodeSnapshot(entry.value) : null;
     const revision = entry?.revision ?? 0;
     this.#snapshotFence = new FencedKey(buckets.state, this.key, revision, this.deps.alive);
@@ -151,6 +169,11 @@ export class RoomActor {
     if (this.durable) {
       const tail = await readJournalFrom(jsm, stream, last, journalSeq);
       for (const e of tail.entries) this.#replayEntry(e);
+      // The previous owner may have died before mirroring these: write them again.
+      const moved = tail.entries.flatMap((e) =>
+        e.k === "join" ? [e.member.id] : e.k === "leave" ? [e.member] : [],
+      );
+      if (moved.length > 0) this.#mirror().mark(moved);
       journalSeq = tail.lastSeq;
       this.#journal = new FencedJournal(js, subject, tail.lastSeq, this.deps.alive);
       const marker: EpochMarker = {
@@ -175,11 +198,30 @@ export class RoomActor {
     return { read: t1 - t0, journal: t2 - t1, fence: now - t2, total: now - t0 };
   }
 
+  /**
+   * The reads an activation starts with (snapshot, journal head). The host
+   * runs them beside the lease CAS: reading before owning is safe, because
+   * the activation's fencing writes are conditional on exactly what was
+   * read, so a stale read fails them (and the activation reads again).
+   */
+  static async prefetch(
+    deps: ActorDeps,
+    room: { type: string; id: string },
+    durable: boolean,
+  ): Promise<Prefetched> {
+    const { buckets, jsm } = deps;
+    const subject = buckets.names.journalSubject(room.type, room.id);
+    const [entry, last] = await Promise.all([
+      buckets.state.get(leaseKey(room.type, room.id)),
+      durable ? lastJournalMessage(jsm, buckets.names.journalStream, subject) : null,
+    ]);
+    return { entry, last };
+  }
+
   /** Clean handoff (passivation, drain): no new requests, commit what is pending, release. */
   async passivate(release: (lease: Lease) => Promise<void>, reason: string): Promise<void> {
     if (this.#stopped) return;
-    this.#sub?.unsubscribe();
-    this.#sub = undefined;
+    this.#moving = reason;
     this.#clearTimers();
     await this.#flushing;
     if (this.#stopped) return;
@@ -187,12 +229,23 @@ export class RoomActor {
     // everything, and the next owner replays the few entries since the last
     // snapshot. Ephemeral rooms (and idle passivation) snapshot first.
     if (!(this.durable && reason === "drain")) await this.#writeSnapshot();
+    // The last leaves' presence writes go out before the room stops writing:
+    // a room that passivates empty may not be activated again for a long time.
+    await this.#presence?.idle();
+    await this.#purging;
     this.#halt(reason);
     await release(this.lease);
+    // Draining (not just unsubscribing) keeps answering requests that were
+    // already on their way: they get ROOM_MOVED and are retried at once,
+    // where an unsubscribe would drop them and leave the sender to time out.
+    const sub = this.#sub;
+    this.#sub = undefined;
+    await sub?.drain().catch(() => sub.unsubscribe());
   }
 
   /** Immediate stop (fenced out, fail-stop): no write, no event, no reply from here on. */
   stop(reason: string): void {
+    this.#moving = undefined;
     this.#sub?.unsubscribe();
     this.#sub = undefined;
     this.#clearTimers();
@@ -205,6 +258,8 @@ export class RoomActor {
 
   /** Removes every member that came through a gateway incarnation that is gone. */
   dropGateway(gateway: string, gatewayEpoch: string): void {
+    // A room handing over leaves its ghosts to the next owner, which drops them at activation.
+    if (this.#moving !== undefined) return;
     for (const m of this.#core.storedMembers()) {
       if (m.gateway === gateway && m.gatewayEpoch === gatewayEpoch) {
         this.#submit({ k: "leave", member: m.id, reason: "gateway-lost", at: Date.now() });
@@ -218,6 +273,7 @@ export class RoomActor {
   }
 
   #onRequest(msg: Msg): void {
+    if (this.#moving !== undefined) return respond(msg, moved(this.#moving));
     if (this.#stopped) return;
     this.#lastActivity = performance.now();
     const decoded = decodeRoomRequest(msg.data);
@@ -225,12 +281,18 @@ export class RoomActor {
     const request = decoded.frame;
     const at = Date.now();
     switch (request.k) {
-      case InternalKind.Join:
+      case InternalKind.Join: {
+        // The view is taken when the join is applied (mailbox order) and sent
+        // once it is committed: entries applied after it, not yet committed
+        // or published, are neither in it nor counted in its seq.
+        let view: Uint8Array | undefined;
         return this.#submit(
           { k: "join", member: request.member, at },
-          () => respond(msg, this.#joinedReply(request)),
+          () => msg.respond(view!),
           (reply) => respond(msg, reply),
+          (applied) => (view = encodeFrame(this.#joinedReply(request, applied.events))),
         );
+      }
       case InternalKind.Leave: {
         const member = this.#core.member(request.member);
         if (!member || member.conn !== request.conn) return respond(msg, { k: InternalKind.Left });
@@ -272,20 +334,25 @@ export class RoomActor {
     entry: JournalEntry,
     done: (a: Applied) => void = () => {},
     fail: (r: ErrReply) => void = () => {},
+    onApplied?: (a: Applied) => void,
   ): void {
     let applied: Applied;
+    const leaderBefore = this.#core.leader;
     try {
       applied = this.#core.apply(entry);
     } catch (error) {
       return fail(this.#rejection(error, entry));
     }
+    onApplied?.(applied);
+    const marks = this.#presenceMarks(entry, leaderBefore);
     this.#dirty = true;
     this.#armTimers();
     if (!this.durable) {
       this.#publish(applied.events);
+      if (marks) this.#mirror().mark(marks);
       return done(applied);
     }
-    const commit: PendingCommit = { entry, applied, done, fail };
+    const commit: PendingCommit = { entry, applied, marks, done, fail };
     if (entry.k === "input")
       (this.#uncommitted ??= new Map()).set(`${entry.member}#${entry.seq}`, commit);
     this.#pending.push(commit);
@@ -321,6 +388,7 @@ export class RoomActor {
   async #flush(): Promise<void> {
     while (this.#pending.length > 0 && !this.#stopped) {
       const batch = this.#pending.splice(0);
+      this.#committing = batch;
       const started = performance.now();
       try {
         const journal = this.#journal!;
@@ -342,9 +410,12 @@ export class RoomActor {
         return this.stop(`journal: ${(error as Error).name}`);
       }
       this.deps.onJournal?.(performance.now() - started, batch.length);
+      this.#unpurged++;
+      this.#committing = [];
       for (const p of batch) {
         this.#forget(p);
         this.#publish(p.applied.events);
+        if (p.marks && !this.#stopped) this.#mirror().mark(p.marks);
         p.done(p.applied);
       }
       this.#sinceSnapshot += batch.length;
@@ -395,6 +466,7 @@ export class RoomActor {
         encodeSnapshot(this.#core.snapshot(this.lease.roomEpoch, journalSeq)),
       );
       this.#sinceSnapshot = Math.max(0, this.#sinceSnapshot - included);
+      this.#purgeJournal(journalSeq);
     } catch (error) {
       this.deps.log.error(
         { err: String(error), room: this.key },
@@ -406,9 +478,37 @@ export class RoomActor {
     }
   }
 
+  /**
+   * Drops journal messages a snapshot made useless, once enough piled up
+   * (one API call per PURGE_EVERY appends, not per snapshot). It keeps the
+   * message at `journalSeq`: the next append is fenced on the subject's
+   * last sequence, which must still exist.
+   */
+  #purgeJournal(journalSeq: number): void {
+    if (!this.durable || this.#purging || this.#unpurged < PURGE_EVERY) return;
+    const { jsm, buckets } = this.deps;
+    const filter = buckets.names.journalSubject(this.room.type, this.room.id);
+    const appends = this.#unpurged;
+    this.#purging = jsm.streams
+      .purge(buckets.names.journalStream, { filter, seq: journalSeq })
+      .then(
+        () => (this.#unpurged -= appends),
+        (error: unknown) =>
+          this.deps.log.warn({ err: String(error), room: this.key }, "journal purge failed"),
+      )
+      .finally(() => (this.#purging = undefined));
+  }
+
   #publish(events: CoreEvent[]): void {
     if (this.#stopped || !this.deps.alive()) return;
-    for (const e of events) {
+    for (const frame of this.#remember(events)) {
+      this.deps.nc.publish(this.#eventSubject, encodeFrame(frame));
+    }
+  }
+
+  /** Keeps events for resumes (the replay buffer) and returns them as frames. */
+  #remember(events: CoreEvent[]): RoomEvent[] {
+    const frames = events.map((e) => {
       const frame: RoomEvent = {
         k: InternalKind.Event,
         epoch: this.lease.roomEpoch,
@@ -417,14 +517,21 @@ export class RoomActor {
         body: e.body,
       };
       if (e.to) frame.to = e.to;
-      this.deps.nc.publish(this.#eventSubject, encodeFrame(frame));
-      (this.#replay ??= []).push(frame);
-    }
+      return frame;
+    });
+    if (frames.length > 0) (this.#replay ??= []).push(...frames);
     const excess = (this.#replay?.length ?? 0) - this.deps.options.replayBuffer;
     if (excess > 0) this.#replay!.splice(0, excess);
+    return frames;
   }
 
-  #joinedReply(request: RoomJoinRequest): RoomReply {
+  /**
+   * The join's answer as of now. Events up to `seq` that are not published
+   * yet (their entries still committing, the join's own included) count as
+   * history: they are in the replay, and the gateway drops them when they
+   * are published, since they are at or below the `joined` seq.
+   */
+  #joinedReply(request: RoomJoinRequest, own: CoreEvent[]): RoomReply {
     const core = this.#core;
     const base = {
       k: InternalKind.Joined,
@@ -434,7 +541,12 @@ export class RoomActor {
       leader: core.leader,
     };
     const since = request.since;
-    const buffered = this.#replay ?? [];
+    const buffered: (RoomEvent | CoreEvent)[] = [
+      ...(this.#replay ?? []),
+      ...this.#committing.flatMap((p) => p.applied.events),
+      ...this.#pending.flatMap((p) => p.applied.events),
+      ...own,
+    ];
     const first = buffered[0]?.seq ?? core.seq + 1;
     const sameHistory = this.durable || request.epoch === this.lease.roomEpoch;
     if (since !== undefined && sameHistory && since >= first - 1 && since <= core.seq) {
@@ -443,7 +555,61 @@ export class RoomActor {
         .map((e) => ({ seq: e.seq, type: e.type, body: e.body }));
       return { ...base, mode: ResumeMode.Replay, replay };
     }
-    return { ...base, mode: ResumeMode.Snapshot, state: core.state as Value };
+    const state = this.#visibleState(request.member.id);
+    return state === undefined
+      ? { ...base, mode: ResumeMode.Snapshot }
+      : { ...base, mode: ResumeMode.Snapshot, state };
+  }
+
+  /** Joins and leaves change their member's presence record, and a lead change two flags. */
+  #presenceMarks(entry: JournalEntry, leaderBefore: string | null): string[] | undefined {
+    if (entry.k !== "join" && entry.k !== "leave") return undefined;
+    const marks = [typeof entry.member === "string" ? entry.member : entry.member.id];
+    const leader = this.#core.leader;
+    if (leader !== leaderBefore) {
+      if (leader) marks.push(leader);
+      if (leaderBefore) marks.push(leaderBefore);
+    }
+    return marks;
+  }
+
+  #mirror(): PresenceMirror {
+    this.#presence ??= new PresenceMirror(
+      this.deps.buckets.presence,
+      this.room,
+      (id) => this.#presenceRecord(id),
+      () => !this.#stopped && this.deps.alive(),
+      this.deps.log,
+    );
+    return this.#presence;
+  }
+
+  #presenceRecord(id: string): PresenceRecord | undefined {
+    const m = this.#core.member(id);
+    if (!m) return undefined;
+    const { user, name, gateway, gatewayEpoch, conn, joinedAt } = m;
+    const leader = this.#core.leader === id;
+    return { member: id, user, name, gateway, gatewayEpoch, conn, joinedAt, leader };
+  }
+
+  /**
+   * The state as this member may see it (the room type's `visibleState`, if
+   * any). A filter that fails hides the whole state rather than leak it.
+   */
+  #visibleState(memberId: string): Value | undefined {
+    const state = this.#core.state;
+    const filter = this.definition.visibleState;
+    const member = this.#core.members().find((m) => m.id === memberId);
+    if (!filter || !member) return state as Value;
+    try {
+      return runWithBudget(() => filter(state, member), this.deps.options.handlerBudgetMs);
+    } catch (error) {
+      this.deps.log.warn(
+        { err: String(error), room: this.key },
+        "visibleState failed: state withheld",
+      );
+      return undefined;
+    }
   }
 
   #rejection(error: unknown, entry: JournalEntry): ErrReply {
@@ -461,7 +627,10 @@ export class RoomActor {
   #replayEntry(entry: JournalEntry): void {
     if (this.#core.includes(entry)) return;
     try {
-      this.#core.apply(entry);
+      // The previous owner may have died between journaling these and
+      // publishing their events: kept for replay, a resuming client (or a
+      // gateway resynchronising) gets them instead of a snapshot.
+      this.#remember(this.#core.apply(entry).events);
     } catch {
       // Rejected when first handled too: a journaled entry that throws now changes nothing either.
     }
@@ -500,6 +669,12 @@ export class RoomActor {
       if (!this.deps.gatewayLive(m.gateway, m.gatewayEpoch))
         this.dropGateway(m.gateway, m.gatewayEpoch);
     }
+    // An ephemeral room restored from an older snapshot may have lost
+    // changes that were mirrored: list its entries and fix them. (A durable
+    // room knows what changed from its journal tail; listing every room's
+    // keys would cost a consumer per room when a node re-homes hundreds.)
+    const members = this.#core.storedMembers().map((m) => m.id);
+    if (!this.durable && members.length > 0) this.#mirror().reconcile(members);
     if (!this.durable) {
       this.#snapshotTimer = setInterval(
         () => void this.#writeSnapshot(),
@@ -519,10 +694,14 @@ export class RoomActor {
   #halt(reason: string): void {
     if (this.#stopped) return;
     this.#stopped = reason;
+    this.#presence?.stop();
     this.#clearTimers();
     this.deps.onStopped(this, reason);
   }
 }
+
+/** Journal messages a room appends between two purges of what its snapshots cover. */
+const PURGE_EVERY = 32;
 
 function respond(msg: Msg, reply: RoomReply): void {
   if (msg.reply) msg.respond(encodeFrame(reply));

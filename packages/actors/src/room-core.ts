@@ -124,7 +124,15 @@ export class RoomCore {
   /** Applies one entry atomically (on any throw, nothing changed) and numbers it. */
   apply(entry: JournalEntry): Applied {
     const before = this.#m;
-    const draft: Mutable = structuredClone(before);
+    // Only the handler-owned state needs a deep copy to roll back: the core
+    // replaces members instead of editing them, copies the small timer map,
+    // and writes the dedupe table last, after everything that can throw.
+    const draft: Mutable = {
+      ...before,
+      state: structuredClone(before.state),
+      members: before.members.slice(),
+      timers: { ...before.timers },
+    };
     this.#m = draft;
     const events: CoreEvent[] = [];
     try {
@@ -162,14 +170,11 @@ export class RoomCore {
   }
 
   #join(info: MemberInfo, at: number, m: Mutable, events: CoreEvent[]): undefined {
-    const existing = m.members.find((x) => x.id === info.id);
-    if (existing) {
+    const index = m.members.findIndex((x) => x.id === info.id);
+    if (index >= 0) {
       // A rejoin from a new connection or gateway: same member, new address.
-      Object.assign(existing, {
-        gateway: info.gateway,
-        gatewayEpoch: info.gatewayEpoch,
-        conn: info.conn,
-      });
+      const { gateway, gatewayEpoch, conn } = info;
+      m.members[index] = { ...m.members[index]!, gateway, gatewayEpoch, conn };
       return undefined;
     }
     const stored: StoredMember = { ...info, joinedAt: at };

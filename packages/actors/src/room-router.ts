@@ -54,6 +54,8 @@ export class RoomRouter {
     const subject = this.#names.subjects.roomIn(type, id);
     const data = encodeFrame(frame);
     let backoff = 10;
+    let placed = false;
+    let justPlaced = false;
     while (performance.now() < deadline) {
       const timeout = Math.max(50, Math.min(this.#timeout, deadline - performance.now()));
       try {
@@ -63,9 +65,19 @@ export class RoomRouter {
         if (reply.frame.k !== InternalKind.Err || reply.frame.code !== ErrorCode.ROOM_MOVED)
           return reply.frame;
       } catch (error) {
-        if (isNoResponders(error)) await this.place(type, id, deadline);
-        else if (!isTimeout(error)) throw error;
+        // No responders right after a placement: the owner it named may have
+        // just handed the room over, so the next placement skips owner caches.
+        if (isNoResponders(error)) {
+          const now = await this.place(type, id, deadline, placed);
+          placed ||= now;
+          // Just activated: retry at once (once), the room is there now.
+          if (now && !justPlaced) {
+            justPlaced = true;
+            continue;
+          }
+        } else if (!isTimeout(error)) throw error;
       }
+      justPlaced = false;
       await sleep(backoff);
       backoff = Math.min(backoff * 2, 100);
     }
@@ -75,9 +87,18 @@ export class RoomRouter {
     );
   }
 
-  /** Asks the placement queue group to activate the room; resolves when some node owns it. */
-  async place(type: string, id: string, deadline = performance.now() + this.#total): Promise<void> {
-    const frame = encodeFrame({ k: InternalKind.Place, room: { type, id } });
+  /**
+   * Asks the placement queue group to activate the room; resolves true when
+   * some node answered that it owns it. `fresh` bypasses the nodes' caches.
+   */
+  async place(
+    type: string,
+    id: string,
+    deadline = performance.now() + this.#total,
+    fresh = false,
+  ): Promise<boolean> {
+    const request = { k: InternalKind.Place, room: { type, id } } as const;
+    const frame = encodeFrame(fresh ? { ...request, fresh } : request);
     const timeout = Math.max(50, Math.min(this.#timeout * 2, deadline - performance.now()));
     try {
       const msg = await this.nc.request(this.#names.subjects.place(type), frame, { timeout });
@@ -89,6 +110,7 @@ export class RoomRouter {
       ) {
         throw new ProtocolError(reply.frame.code, reply.frame.message);
       }
+      return reply.ok && reply.frame.k === InternalKind.Placed;
     } catch (error) {
       if (isNoResponders(error)) {
         throw new ProtocolError(ErrorCode.UNKNOWN_ROOM_TYPE, `no node serves room type ${type}`, {
@@ -96,6 +118,7 @@ export class RoomRouter {
         });
       }
       if (!isTimeout(error)) throw error;
+      return false;
     }
   }
 }

@@ -97,6 +97,14 @@ export interface RoomDefinition<S, M extends Record<string, Value> = Record<stri
    * @default accepts every body
    */
   validate?: { [T in keyof M]?: (body: Value) => body is M[T] };
+  /**
+   * What a member may see of the state, for the snapshot sent when it joins
+   * (or resumes too far behind): hide other players' cards, secrets, ids.
+   * Must not change `state`; runs under the handler time budget. Events are
+   * not filtered by it: address private events with `emitTo`.
+   * @default the whole state
+   */
+  visibleState?(state: S, member: Member): Value;
 }
 
 /** Identity helper that keeps the state and message types inferred. */

@@ -2,9 +2,15 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ActorHost, RoomRouter, type RuntimeOptions } from "@rookery/actors";
 import { ClusterMember } from "@rookery/cluster";
 import { InternalKind, type MemberInfo, type RoomReply } from "@rookery/protocol";
-import { alarmRoom, ephemeralLedgerRoom, flakyRoom, ledgerRoom } from "./fixtures/rooms";
+import {
+  alarmRoom,
+  ephemeralLedgerRoom,
+  flakyRoom,
+  ledgerRoom,
+  secretRoom,
+} from "./fixtures/rooms";
 
-export const testRooms = [ledgerRoom, ephemeralLedgerRoom, flakyRoom, alarmRoom];
+export const testRooms = [ledgerRoom, ephemeralLedgerRoom, flakyRoom, alarmRoom, secretRoom];
 
 /** In-process nodes and routers for one test, all closed by `close()`. */
 export class Cluster {
@@ -39,6 +45,13 @@ export class Cluster {
    * rooms drop members of gateways that are not (ghosts) when they activate.
    */
   async gateway(id = "gw-test"): Promise<(user: string) => MemberInfo> {
+    return (await this.gatewayMember(id)).info;
+  }
+
+  /** A registered gateway that a test can stop (its members then leave every room). */
+  async gatewayMember(
+    id: string,
+  ): Promise<{ info: (user: string) => MemberInfo; stop: () => Promise<void> }> {
     const nc = await this.#connect();
     const gateway = new ClusterMember(nc, {
       identity: { id, role: "gateway" },
@@ -47,7 +60,10 @@ export class Cluster {
     });
     await gateway.start();
     this.#members.push(gateway);
-    return (user) => memberInfo(user, id, gateway.heartbeat.epoch);
+    return {
+      info: (user) => memberInfo(user, id, gateway.heartbeat.epoch),
+      stop: () => gateway.stop(),
+    };
   }
 
   async router(): Promise<RoomRouter> {

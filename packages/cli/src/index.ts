@@ -1,15 +1,19 @@
 /**
- * The `rookery` operator CLI: `nodes`, `leases`, `presence`, `watch`.
+ * The `rookery` operator CLI: `nodes`, `leases`, `presence`, `watch`, and
+ * `load`, a load generator built on the client SDK.
  *
  * ```sh
  * NATS_URL=nats://127.0.0.1:4222 npx rookery nodes
  * npx rookery leases --node node-1 --json
  * npx rookery watch presence
+ * npx rookery load --url http://127.0.0.1:8080 --secret $SECRET --clients 50 --rooms 10 --rate 5
  * ```
  *
  * Programmatic use (tests, scripts): `await main(["nodes", "--json"], line => lines.push(line))`.
  */
 export { main } from "./main";
+export { formatLoadReport, runLoad } from "./load";
+export type { LoadOptions, LoadReport } from "./load";
 export { BucketMissingError } from "./buckets";
 export { UsageError } from "./commands";
 

@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import type { Value } from "@rookery/protocol";
 import { BUCKETS, BucketReader, type BucketAlias } from "./buckets";
 import {
   leasesCommand,
@@ -8,6 +9,7 @@ import {
   watchCommand,
   type Output,
 } from "./commands";
+import { formatLoadReport, runLoad, type LoadOptions } from "./load";
 
 interface GlobalOptions {
   server?: string;
@@ -23,19 +25,27 @@ export async function main(
   write = (line: string) => console.log(line),
 ): Promise<number> {
   let action: Action | undefined;
-  const program = buildProgram((a) => (action = a));
+  let load: LoadOptions | undefined;
+  const program = buildProgram(
+    (a) => (action = a),
+    (o) => (load = o),
+  );
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     throw err;
   }
+  if (load) return runLoadCommand(load, write);
   if (!action) return 0;
   const options = program.opts<GlobalOptions>();
   return run(action, options, write);
 }
 
-function buildProgram(select: (action: Action) => void): Command {
+function buildProgram(
+  select: (action: Action) => void,
+  selectLoad: (options: LoadOptions) => void,
+): Command {
   const program = new Command("rookery")
     .description(
       "Inspect a Rookery cluster: processes, room leases, presence, live bucket changes.",
@@ -76,7 +86,57 @@ function buildProgram(select: (action: Action) => void): Command {
       }
       select((reader, out, signal) => watchCommand(reader, out, bucket as BucketAlias, signal));
     });
+  program
+    .command("load")
+    .description(
+      "load generator: N clients over M rooms sending inputs at a rate; prints throughput and latency",
+    )
+    .addOption(
+      new Option("-u, --url <url>", "gateway http(s) URL (discovery) or ws(s) URL")
+        .env("ROOKERY_URL")
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option("--secret <secret>", "token secret of the gateways")
+        .env("ROOKERY_TOKEN_SECRET")
+        .makeOptionMandatory(),
+    )
+    .option("-c, --clients <n>", "clients", positive, 10)
+    .option("-r, --rooms <n>", "rooms the clients are spread over", positive, 2)
+    .option("--rate <n>", "inputs per second per client", positive, 5)
+    .option("-d, --duration <s>", "seconds of load", positive, 10)
+    .option("-t, --type <type>", "room type", "party")
+    .option("-i, --input <type>", "input type (default for party: add, then remove)")
+    .option("-b, --body <json>", "input body as JSON", json)
+    .action((opts: LoadOptions) => selectLoad(opts));
   return program;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number");
+  return n;
+}
+
+function json(value: string): Value {
+  try {
+    return JSON.parse(value) as Value;
+  } catch {
+    throw new InvalidArgumentError("expected JSON");
+  }
+}
+
+async function runLoadCommand(
+  options: LoadOptions,
+  write: (line: string) => void,
+): Promise<number> {
+  try {
+    write(formatLoadReport(await runLoad(options)));
+    return 0;
+  } catch (err) {
+    console.error(`rookery load: ${(err as Error).message}`);
+    return 1;
+  }
 }
 
 async function run(

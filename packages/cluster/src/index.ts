@@ -16,6 +16,7 @@
  * ```
  */
 export { ensureBuckets } from "./buckets";
+export { envInt, envList } from "./env";
 export { ClusterMember } from "./cluster-member";
 export {
   BucketIncompatibleError,

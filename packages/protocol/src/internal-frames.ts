@@ -115,6 +115,12 @@ export interface RoomEvent {
 export interface PlaceRequest {
   k: typeof InternalKind.Place;
   room: RoomRef;
+  /**
+   * Set on a retry after a `placed` answer was followed by no responders:
+   * the owner named may have just released the room, so nodes must not
+   * answer from their short-lived memory of owners.
+   */
+  fresh?: boolean;
 }
 
 export interface PlacedReply {

@@ -134,7 +134,12 @@ export const roomEventValidators = new Map<string, Validator<RoomEvent>>([
 export const placeRequestValidators = new Map<string, Validator<PlaceRequest>>([
   [
     InternalKind.Place,
-    (raw) => ({ k: InternalKind.Place, room: asRoom(field(raw, "room"), "room") }),
+    (raw) =>
+      compact({
+        k: InternalKind.Place,
+        room: asRoom(field(raw, "room"), "room"),
+        fresh: optional(field(raw, "fresh"), (v) => asBoolean(v, "fresh")),
+      }),
   ],
 ]);
 

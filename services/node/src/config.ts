@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
+import { envInt, envList } from "@rookery/cluster";
 
 /** Node service configuration, parsed and validated once from the environment. */
 export interface NodeConfig {
@@ -13,6 +14,8 @@ export interface NodeConfig {
   metricsPort: number;
   capacity: number;
   idleMs: number;
+  /** Time budget of one room handler call; 0 runs handlers without one (and without its cost). */
+  handlerBudgetMs: number;
   /** Extra room modules to load (paths or package names), each exporting room definitions. */
   roomModules: string[];
   logLevel: string;
@@ -25,7 +28,7 @@ export class ConfigError extends Error {
 
 export function nodeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): NodeConfig {
   return {
-    natsUrl: list(env.NATS_URL) ?? ["nats://127.0.0.1:4222"],
+    natsUrl: envList(env.NATS_URL) ?? ["nats://127.0.0.1:4222"],
     id:
       env.ROOKERY_ID ??
       `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${randomBytes(3).toString("hex")}`,
@@ -33,21 +36,14 @@ export function nodeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): NodeCon
     prefix: env.ROOKERY_PREFIX ?? "rk",
     replicas: int(env, "ROOKERY_REPLICAS", 1, 1, 5),
     heartbeatTtlMs: int(env, "ROOKERY_HEARTBEAT_TTL_MS", 3000, 300, 60_000),
-    heartbeatTags: list(env.ROOKERY_HEARTBEAT_TAGS) ?? [],
+    heartbeatTags: envList(env.ROOKERY_HEARTBEAT_TAGS) ?? [],
     metricsPort: int(env, "ROOKERY_METRICS_PORT", 9101, 0, 65_535),
     capacity: int(env, "ROOKERY_CAPACITY", 50_000, 1, 10_000_000),
     idleMs: int(env, "ROOKERY_IDLE_MS", 60_000, 0, 86_400_000),
-    roomModules: list(env.ROOKERY_ROOM_MODULES) ?? [],
+    handlerBudgetMs: int(env, "ROOKERY_HANDLER_BUDGET_MS", 250, 0, 60_000),
+    roomModules: envList(env.ROOKERY_ROOM_MODULES) ?? [],
     logLevel: env.ROOKERY_LOG_LEVEL ?? "info",
   };
-}
-
-function list(value: string | undefined): string[] | undefined {
-  const items = value
-    ?.split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return items && items.length > 0 ? items : undefined;
 }
 
 function int(
@@ -57,13 +53,5 @@ function int(
   min: number,
   max: number,
 ): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(
-      `${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`,
-    );
-  }
-  return value;
+  return envInt(env, name, min, max, (message) => new ConfigError(message)) ?? fallback;
 }

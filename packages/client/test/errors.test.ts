@@ -1,0 +1,31 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import {
+  ClientClosedError,
+  ClientOptionsError,
+  ConnectionLostError,
+  DiscoveryError,
+  QueueFullError,
+  RoomLeftError,
+} from "@rookery/client";
+
+const docs = readFileSync(new URL("../../../docs/client.md", import.meta.url), "utf8");
+
+describe("client errors", () => {
+  test("errors - every SDK error code is unique, named and documented", () => {
+    const errors = [
+      new QueueFullError(1),
+      new ClientClosedError("x"),
+      new RoomLeftError("x"),
+      new ConnectionLostError("x"),
+      new DiscoveryError("x"),
+      new ClientOptionsError("x"),
+    ];
+    const codes = errors.map((e) => e.code);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const error of errors) {
+      expect(error.name).toBe(error.constructor.name);
+      expect(docs).toContain(`| \`${error.code}\` | \`${error.name}\` |`);
+    }
+  });
+});

@@ -1,0 +1,42 @@
+import { envInt, envList } from "@rookery/cluster";
+import type { ProtocolLimits } from "@rookery/protocol";
+import { GatewayConfigError, type GatewayOptions } from "./options";
+
+/**
+ * Gateway options from the environment, parsed and validated once
+ * (docs/operations.md lists every variable).
+ */
+export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayOptions {
+  return {
+    natsUrl: envList(env.NATS_URL),
+    id: env.ROOKERY_ID || undefined,
+    region: env.ROOKERY_REGION || undefined,
+    prefix: env.ROOKERY_PREFIX || undefined,
+    replicas: int(env, "ROOKERY_REPLICAS", 1, 5),
+    heartbeatTtlMs: int(env, "ROOKERY_HEARTBEAT_TTL_MS", 300, 60_000),
+    heartbeatTags: envList(env.ROOKERY_HEARTBEAT_TAGS),
+    host: env.ROOKERY_GATEWAY_HOST || undefined,
+    port: int(env, "ROOKERY_GATEWAY_PORT", 0, 65_535),
+    publicUrl: env.ROOKERY_PUBLIC_URL || undefined,
+    secret: env.ROOKERY_TOKEN_SECRET || undefined,
+    reconnectGraceMs: int(env, "ROOKERY_RECONNECT_GRACE_MS", 0, 600_000),
+    drainMs: int(env, "ROOKERY_DRAIN_MS", 0, 600_000),
+    demo: env.ROOKERY_DEMO === "1" || env.ROOKERY_DEMO === "true",
+    limits: limitsFromEnv(env),
+  };
+}
+
+function limitsFromEnv(env: NodeJS.ProcessEnv): ProtocolLimits {
+  return {
+    maxFrameBytes: int(env, "ROOKERY_MAX_FRAME_BYTES", 64, 16 * 1024 * 1024),
+    maxRooms: int(env, "ROOKERY_MAX_ROOMS", 1, 10_000),
+    ratePerSec: int(env, "ROOKERY_RATE_PER_SEC", 1, 1_000_000),
+    burst: int(env, "ROOKERY_BURST", 1, 1_000_000),
+    heartbeatMs: int(env, "ROOKERY_CLIENT_HEARTBEAT_MS", 100, 3_600_000),
+    idleTimeoutMs: int(env, "ROOKERY_IDLE_TIMEOUT_MS", 200, 3_600_000),
+  };
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
+  return envInt(env, name, min, max, (message) => new GatewayConfigError(message));
+}

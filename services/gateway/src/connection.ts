@@ -1,0 +1,271 @@
+import { randomBytes } from "node:crypto";
+import type { RawData, WebSocket } from "ws";
+import {
+  ClientKind,
+  CloseCode,
+  decodeClientFrame,
+  encodeFrame,
+  ErrorCode,
+  errorFrame,
+  memberId,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  ServerKind,
+  type ClientFrame,
+  type HelloFrame,
+  type ServerFrame,
+  type TokenClaims,
+} from "@rookery/protocol";
+import type { ConnectionContext } from "./context";
+import { MinuteCounter, TokenBucket } from "./limiter";
+import { ConnectionRooms } from "./connection-rooms";
+import type { Membership } from "./membership";
+
+/** Rejections the gateway decides itself; they count toward the 4008 policy close. */
+const CLIENT_FAULTS: ReadonlySet<string> = new Set([
+  ErrorCode.BAD_FRAME,
+  ErrorCode.UNKNOWN_KIND,
+  ErrorCode.FRAME_TOO_LARGE,
+  ErrorCode.INVALID_FIELD,
+  ErrorCode.ROOM_FORBIDDEN,
+  ErrorCode.NOT_JOINED,
+  ErrorCode.ALREADY_JOINED,
+  ErrorCode.TOO_MANY_ROOMS,
+  ErrorCode.RATE_LIMITED,
+]);
+
+const Phase = { Handshake: 0, Verifying: 1, Open: 2, Closed: 3 } as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
+
+/**
+ * One client WebSocket: handshake, rate limit, error budget, outgoing buffer
+ * bound, and dispatch of its frames. Room frames go to its ConnectionRooms.
+ * Timers are not per connection: the gateway calls `check()` once a second
+ * for all of them (5,000 idle clients must not mean 15,000 timers).
+ */
+export class Connection {
+  readonly id = randomBytes(9).toString("base64url");
+  memberId = "";
+  claims: TokenClaims | undefined;
+  #phase: Phase = Phase.Handshake;
+  #session = "";
+  #held: { data: RawData; isBinary: boolean }[] | undefined;
+  #lastSeen = performance.now();
+  readonly #openedAt = performance.now();
+  readonly #bucket: TokenBucket;
+  // Created on first use, like everything else a quiet connection never needs (memory per idle client).
+  #faults: MinuteCounter | undefined;
+  readonly rooms: ConnectionRooms;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly ctx: ConnectionContext,
+  ) {
+    const { ratePerSec, burst } = ctx.options.limits;
+    this.#bucket = new TokenBucket(ratePerSec, burst);
+    this.rooms = new ConnectionRooms(this, ctx);
+    ws.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
+  }
+
+  get open(): boolean {
+    return this.#phase === Phase.Open;
+  }
+
+  /** Idle timeout, handshake timeout and token expiry; called by the gateway's sweep. */
+  check(now: number): void {
+    const { idleTimeoutMs, handshakeTimeoutMs } = this.ctx.options.limits;
+    if (this.#phase === Phase.Closed) return;
+    if (this.#phase !== Phase.Open && now - this.#openedAt > handshakeTimeoutMs) {
+      return this.close(CloseCode.HANDSHAKE_TIMEOUT, "handshake timeout");
+    }
+    if (now - this.#lastSeen > idleTimeoutMs) return this.close(CloseCode.IDLE_TIMEOUT, "idle");
+    if (this.claims && this.claims.exp * 1000 <= Date.now()) {
+      this.#reject(new ProtocolError(ErrorCode.TOKEN_EXPIRED, "token expired"));
+      this.close(CloseCode.TOKEN_EXPIRED, "token expired");
+    }
+  }
+
+  /** Encodes and sends a frame (dropped if the socket is not open). */
+  send(frame: ServerFrame): void {
+    this.sendEncoded(encodeFrame(frame), frame.k);
+  }
+
+  /** Sends bytes, closing the socket as a slow consumer past the outgoing buffer bound. */
+  sendEncoded(bytes: Uint8Array, kind: ServerKind): void {
+    const ws = this.ws;
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount + bytes.byteLength > this.ctx.options.maxBufferedBytes) {
+      return this.#slowConsumer();
+    }
+    ws.send(bytes);
+    this.ctx.metrics.frameOut(kind);
+  }
+
+  /** Sends an error frame for a rejected request (counted in metrics, logged once). */
+  reject(error: ProtocolError, after?: number): void {
+    this.#reject(error, after);
+  }
+
+  resync(membership: Membership): void {
+    this.rooms.resync(membership);
+  }
+
+  /** Tells the client to move to another gateway (drain, docs/protocol.md §12). */
+  drain(after: number): void {
+    this.send({ k: ServerKind.Reconnect, reason: "draining", after });
+  }
+
+  /** A newer connection of the same session took over. */
+  replaced(): void {
+    this.close(CloseCode.REPLACED, "replaced by a newer connection");
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#phase === Phase.Closed) return;
+    this.#phase = Phase.Closed;
+    this.ctx.metrics.closes.inc({ code: String(code) });
+    this.ws.close(code, reason);
+    // A peer that never completes the closing handshake must not hold the socket.
+    setTimeout(() => this.ws.terminate(), 2000).unref();
+  }
+
+  /** The socket is gone (closed by either side): leave rooms after the grace, free the session. */
+  closed(): void {
+    this.#phase = Phase.Closed;
+    this.rooms.disconnect();
+    if (this.#session) this.ctx.releaseSession(this.#session, this);
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    this.#lastSeen = performance.now();
+    if (this.#phase === Phase.Closed) return;
+    if (this.#phase === Phase.Verifying) {
+      (this.#held ??= []).push({ data, isBinary });
+      return;
+    }
+    this.#handle(data as Buffer, isBinary);
+  }
+
+  #handle(data: Buffer, isBinary: boolean): void {
+    if (!isBinary) {
+      this.ctx.metrics.frameIn("invalid");
+      return this.#rejectFrame(
+        new ProtocolError(ErrorCode.BAD_FRAME, "text messages are not frames"),
+      );
+    }
+    const decoded = decodeClientFrame(data, this.ctx.options.limits);
+    if (!decoded.ok) {
+      this.ctx.metrics.frameIn("invalid");
+      return this.#rejectFrame(decoded.error);
+    }
+    const frame = decoded.frame;
+    this.ctx.metrics.frameIn(frame.k);
+    if (this.#phase === Phase.Handshake) return this.#hello(frame);
+    const wait = this.#bucket.take();
+    if (wait > 0) {
+      const context = "room" in frame ? { room: frame.room, ...seqOrRef(frame) } : {};
+      return this.#rejectFrame(
+        new ProtocolError(ErrorCode.RATE_LIMITED, "rate limit exceeded", { context }),
+        wait,
+      );
+    }
+    this.#dispatch(frame);
+  }
+
+  #dispatch(frame: ClientFrame): void {
+    switch (frame.k) {
+      case ClientKind.Join:
+        return this.rooms.join(frame);
+      case ClientKind.Leave:
+        return this.rooms.leave(frame);
+      case ClientKind.Input:
+        return this.rooms.input(frame);
+      case ClientKind.Ping:
+        return this.send({ k: ServerKind.Pong, t: frame.t });
+      case ClientKind.Hello:
+        return this.#rejectFrame(
+          new ProtocolError(ErrorCode.UNKNOWN_KIND, "hello after the handshake"),
+        );
+    }
+  }
+
+  #hello(frame: ClientFrame): void {
+    if (frame.k !== ClientKind.Hello) {
+      this.#reject(new ProtocolError(ErrorCode.NOT_AUTHENTICATED, "the first frame must be hello"));
+      return this.close(CloseCode.HANDSHAKE_FAILED, "not authenticated");
+    }
+    this.#phase = Phase.Verifying;
+    this.ctx.verifier.verify(frame.token).then(
+      (claims) => this.#welcome(frame, claims),
+      (error: unknown) => this.#authFailed(error),
+    );
+  }
+
+  #welcome(hello: HelloFrame, claims: TokenClaims): void {
+    if (this.#phase === Phase.Closed) return;
+    this.claims = claims;
+    this.#session = hello.session;
+    this.memberId = memberId(claims.sub, hello.session);
+    this.#phase = Phase.Open;
+    this.ctx.claimSession(hello.session, this);
+    const { maxFrameBytes, maxRooms, ratePerSec, burst, heartbeatMs } = this.ctx.options.limits;
+    this.send({
+      k: ServerKind.Welcome,
+      v: PROTOCOL_VERSION,
+      conn: this.id,
+      member: this.memberId,
+      gateway: this.ctx.id,
+      limits: { maxFrameBytes, maxRooms, ratePerSec, burst },
+      heartbeatMs,
+    });
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const { data, isBinary } of held) this.#handle(data as Buffer, isBinary);
+  }
+
+  #authFailed(error: unknown): void {
+    const failure =
+      error instanceof ProtocolError
+        ? error
+        : new ProtocolError(ErrorCode.AUTH_FAILED, "authentication failed", { cause: error });
+    this.#reject(failure);
+    const expired = failure.code === ErrorCode.TOKEN_EXPIRED;
+    this.close(expired ? CloseCode.TOKEN_EXPIRED : CloseCode.AUTH_FAILED, failure.code);
+  }
+
+  /** A frame the gateway refuses: error frame, and toward the policy close. */
+  #rejectFrame(error: ProtocolError, after?: number): void {
+    this.#reject(error, after);
+    if (this.#phase !== Phase.Open) {
+      return this.close(CloseCode.HANDSHAKE_FAILED, "handshake failed");
+    }
+  }
+
+  #reject(error: ProtocolError, after?: number): void {
+    const { metrics, log, logOnce, options } = this.ctx;
+    metrics.errors.inc({ code: error.code });
+    if (logOnce.shouldLog(`${error.code}:${error.message}`)) {
+      log.warn({ code: error.code, conn: this.id, member: this.memberId }, error.message);
+    }
+    this.send(errorFrame(error, after));
+    if (!CLIENT_FAULTS.has(error.code)) return;
+    if ((this.#faults ??= new MinuteCounter()).hit() > options.limits.maxErrorsPerMinute) {
+      this.close(CloseCode.POLICY, "too many rejected frames");
+    }
+  }
+
+  #slowConsumer(): void {
+    const error = errorFrame(
+      new ProtocolError(ErrorCode.SLOW_CONSUMER, "outgoing buffer overflowed"),
+    );
+    this.ctx.metrics.errors.inc({ code: ErrorCode.SLOW_CONSUMER });
+    this.ws.send(encodeFrame(error));
+    this.close(CloseCode.SLOW_CONSUMER, "slow consumer");
+  }
+}
+
+function seqOrRef(frame: ClientFrame): { seq?: number; ref?: number } {
+  if (frame.k === ClientKind.Input) return { seq: frame.seq };
+  if (frame.k === ClientKind.Join || frame.k === ClientKind.Leave) return { ref: frame.ref };
+  return {};
+}

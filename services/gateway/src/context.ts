@@ -1,0 +1,33 @@
+import type { Logger } from "pino";
+import type { RoomReply, RoomRef, RoomRequest } from "@rookery/protocol";
+import type { TokenVerifier } from "./auth";
+import type { LogOnce } from "./limiter";
+import type { GatewayMetrics } from "./metrics";
+import type { Membership } from "./membership";
+import type { ResolvedGatewayOptions } from "./options";
+
+/** What a connection needs from its gateway; the gateway implements it. */
+export interface ConnectionContext {
+  readonly id: string;
+  /** This gateway incarnation's heartbeat epoch (members are tied to it). */
+  readonly epoch: string;
+  readonly options: ResolvedGatewayOptions;
+  readonly metrics: GatewayMetrics;
+  readonly log: Logger;
+  readonly logOnce: LogOnce;
+  readonly verifier: TokenVerifier;
+  readonly draining: boolean;
+  /** Sends a room request, through placement and retries (RoomRouter). */
+  request(room: RoomRef, frame: RoomRequest): Promise<RoomReply>;
+  /** Adds a membership to its room's fan-out channel, subscribing first if it is the first. */
+  subscribe(membership: Membership): void;
+  /** A join reply for this membership: where its room's stream stands. */
+  channelView(membership: Membership, epoch: number, seq: number): void;
+  /** Removes it; the channel unsubscribes with its last member. */
+  unsubscribe(membership: Membership): void;
+  /** A second connection of one session replaces the first (closed with 4013). */
+  claimSession(session: string, connection: { replaced(): void }): void;
+  releaseSession(session: string, connection: object): void;
+  /** The socket closed while in the room: the member leaves after the reconnect grace unless it resumes. */
+  disconnected(room: RoomRef, member: string, conn: string): void;
+}

@@ -1,0 +1,342 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { pino, type Logger } from "pino";
+import { WebSocketServer, type WebSocket } from "ws";
+import { RoomRouter } from "@rookery/actors";
+import { ClusterMember } from "@rookery/cluster";
+import {
+  CloseCode,
+  formatRoom,
+  HttpPath,
+  InternalKind,
+  LeaveReason,
+  names,
+  type Names,
+  type RoomReply,
+  type RoomRef,
+  type RoomRequest,
+} from "@rookery/protocol";
+import { TokenVerifier } from "./auth";
+import { Connection } from "./connection";
+import type { ConnectionContext } from "./context";
+import { DemoAssets } from "./demo-assets";
+import type { GatewayRecord } from "./discovery";
+import { handleHttp } from "./http-routes";
+import { LogOnce } from "./limiter";
+import type { Membership } from "./membership";
+import { GatewayMetrics } from "./metrics";
+import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from "./options";
+import { RoomChannel } from "./room-channel";
+
+/**
+ * The WebSocket edge: authenticates clients, forwards their frames to room
+ * actors over NATS, fans room events out to local sockets (one subscription
+ * per room), serves discovery, health and metrics. It holds no room state:
+ * killing it loses nothing but sockets, and the rooms drop its members once
+ * its heartbeat expires.
+ */
+export class Gateway implements ConnectionContext {
+  readonly options: ResolvedGatewayOptions;
+  readonly log: Logger;
+  readonly metrics: GatewayMetrics;
+  readonly logOnce: LogOnce;
+  readonly verifier: TokenVerifier;
+  readonly #connections = new Set<Connection>();
+  readonly #sessions = new Map<string, Connection>();
+  readonly #channels = new Map<string, RoomChannel>();
+  readonly #graceTimers = new Map<string, NodeJS.Timeout>();
+  readonly #leaving = new Set<Promise<void>>();
+  #nc: NatsConnection | undefined;
+  #member: ClusterMember | undefined;
+  #router: RoomRouter | undefined;
+  #http: Server | undefined;
+  #wss: WebSocketServer | undefined;
+  #sweep: NodeJS.Timeout | undefined;
+  #draining = false;
+  #ready = false;
+  #stopping: Promise<void> | undefined;
+  #allClosed: (() => void) | undefined;
+  readonly #demo = new DemoAssets();
+  readonly #names: Names;
+  url = "";
+  port = 0;
+
+  constructor(options: GatewayOptions) {
+    this.options = resolveGatewayOptions(options);
+    this.#names = names(this.options.prefix);
+    this.log = (this.options.logger ?? pino()).child({
+      node: this.options.id,
+      component: "gateway",
+    });
+    this.metrics = new GatewayMetrics({
+      connections: () => this.#connections.size,
+      rooms: () => this.#channels.size,
+    });
+    this.logOnce = new LogOnce(this.options.logDedupeMs);
+    this.verifier = new TokenVerifier(this.options.secret);
+  }
+
+  get id(): string {
+    return this.options.id;
+  }
+  get epoch(): string {
+    return this.#member?.heartbeat.epoch ?? "";
+  }
+  get draining(): boolean {
+    return this.#draining;
+  }
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+  get roomCount(): number {
+    return this.#channels.size;
+  }
+
+  async start(): Promise<void> {
+    const { options } = this;
+    await this.#listen();
+    this.#nc = await connect({
+      servers: options.natsUrl,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      name: `${options.id}-gateway`,
+      // Async stack traces build an Error per request; a gateway sends thousands a second.
+      noAsyncTraces: true,
+    });
+    this.#router = new RoomRouter(this.#nc, {
+      prefix: options.prefix,
+      requestTimeoutMs: options.requestTimeoutMs,
+      totalWaitMs: options.totalWaitMs,
+    });
+    this.#member = new ClusterMember(this.#nc, {
+      identity: { id: options.id, role: "gateway", region: options.region, url: this.url },
+      cluster: {
+        prefix: options.prefix,
+        replicas: options.replicas,
+        heartbeatTtlMs: options.heartbeatTtlMs,
+        heartbeatTags: options.heartbeatTags,
+      },
+      load: () => this.#connections.size,
+      sweeper: false,
+      logger: this.log,
+    });
+    await this.#member.start();
+    this.#member.heartbeat.on("failstop", this.#onFailStop);
+    this.#sweep = setInterval(() => this.#checkConnections(), 1000);
+    this.#ready = true;
+    this.log.info({ url: this.url, region: options.region }, "gateway ready");
+  }
+
+  /** Drains: clients are told to move, get `drainMs` to do so, then are closed (4011). Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  // ---- ConnectionContext ----
+
+  request(room: RoomRef, frame: RoomRequest): Promise<RoomReply> {
+    return this.#router!.request(room.type, room.id, frame);
+  }
+
+  subscribe(membership: Membership): void {
+    const key = formatRoom(membership.room);
+    let channel = this.#channels.get(key);
+    if (!channel) {
+      const subject = this.#names.subjects.roomEvents(membership.room.type, membership.room.id);
+      channel = new RoomChannel(this.#nc!, subject, membership.room, {
+        badEvent: (room, reason) =>
+          this.#logOnce(
+            `bad-event:${reason}`,
+            { room: formatRoom(room), reason },
+            "undecodable room event dropped",
+          ),
+        fanout: (ms) => this.metrics.fanoutSeconds.observe(ms / 1000),
+      });
+      channel.start();
+      this.#channels.set(key, channel);
+    }
+    channel.add(membership);
+  }
+
+  channelView(membership: Membership, epoch: number, seq: number): void {
+    this.#channels.get(formatRoom(membership.room))?.noteView(epoch, seq);
+  }
+
+  unsubscribe(membership: Membership): void {
+    const key = formatRoom(membership.room);
+    const channel = this.#channels.get(key);
+    if (channel?.remove(membership)) {
+      channel.stop();
+      this.#channels.delete(key);
+    }
+  }
+
+  claimSession(session: string, connection: Connection): void {
+    const previous = this.#sessions.get(session);
+    this.#sessions.set(session, connection);
+    if (previous && previous !== connection) previous.replaced();
+  }
+
+  releaseSession(session: string, connection: object): void {
+    if (this.#sessions.get(session) === connection) this.#sessions.delete(session);
+  }
+
+  disconnected(room: RoomRef, member: string, conn: string): void {
+    if (this.#stopping) return; // the gateway's own heartbeat going away removes them
+    const key = `${formatRoom(room)} ${member} ${conn}`;
+    clearTimeout(this.#graceTimers.get(key));
+    const timer = setTimeout(() => {
+      this.#graceTimers.delete(key);
+      this.#leave(room, member, conn);
+    }, this.options.reconnectGraceMs);
+    this.#graceTimers.set(key, timer);
+  }
+
+  // ---- internals ----
+
+  /**
+   * The gateway could not renew its heartbeat (broker or network loss): the
+   * rooms drop its members once its key expires, so its sockets no longer
+   * stand for members. They are closed (4000) and the clients reconnect and
+   * resume, here once the heartbeat is back under a new epoch, or elsewhere.
+   */
+  readonly #onFailStop = (reason: string): void => {
+    this.log.warn(
+      { reason, connections: this.#connections.size },
+      "heartbeat lost: closing sockets",
+    );
+    for (const connection of this.#connections)
+      connection.close(CloseCode.INTERNAL, "gateway lost the cluster");
+  };
+
+  #leave(room: RoomRef, member: string, conn: string): void {
+    const request: RoomRequest = {
+      k: InternalKind.Leave,
+      member,
+      conn,
+      reason: LeaveReason.Disconnected,
+    };
+    const done = this.request(room, request).then(
+      () => undefined,
+      (error: unknown) =>
+        this.log.warn(
+          { room: formatRoom(room), member, err: String(error) },
+          "disconnect leave failed",
+        ),
+    );
+    this.#leaving.add(done);
+    void done.finally(() => this.#leaving.delete(done));
+  }
+
+  async #listen(): Promise<void> {
+    const { options } = this;
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: 2 * options.limits.maxFrameBytes,
+      perMessageDeflate: false,
+    });
+    this.#http = createServer((req, res) => {
+      handleHttp(this.#httpSource, req, res).catch((error: unknown) => {
+        this.log.error({ err: String(error), url: req.url }, "http handler failed");
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+    this.#http.on("upgrade", (req, socket, head) => this.#upgrade(req, socket, head));
+    await new Promise<void>((resolve, reject) => {
+      this.#http!.once("error", reject);
+      this.#http!.listen(options.port, options.host, () => resolve());
+    });
+    this.port = (this.#http.address() as AddressInfo).port;
+    const host = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
+    this.url = options.publicUrl ?? `ws://${host}:${this.port}${HttpPath.WebSocket}`;
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = new URL(req.url ?? "/", "http://gateway").pathname;
+    if (path !== HttpPath.WebSocket || !this.#httpSource.ready()) {
+      socket.end(`HTTP/1.1 ${path === HttpPath.WebSocket ? 503 : 404} Unavailable\r\n\r\n`);
+      return;
+    }
+    this.#wss!.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
+  }
+
+  #accept(ws: WebSocket): void {
+    const connection = new Connection(ws, this);
+    this.#connections.add(connection);
+    ws.on("error", (error) =>
+      this.#logOnce(`ws:${error.message}`, { err: error.message }, "socket error"),
+    );
+    ws.on("close", () => {
+      this.#connections.delete(connection);
+      connection.closed();
+      if (this.#connections.size === 0) this.#allClosed?.();
+    });
+  }
+
+  #checkConnections(): void {
+    const now = performance.now();
+    for (const connection of this.#connections) connection.check(now);
+  }
+
+  #logOnce(key: string, fields: Record<string, unknown>, message: string): void {
+    if (this.logOnce.shouldLog(key)) this.log.warn(fields, message);
+  }
+
+  readonly #httpSource = {
+    ready: () =>
+      this.#ready &&
+      !this.#draining &&
+      !this.#nc?.isClosed() &&
+      this.#member?.heartbeat.isAlive() === true,
+    liveGateways: (): GatewayRecord[] => this.#member?.view.list("gateway") ?? [],
+    metricsText: async () => ({
+      contentType: this.metrics.registry.contentType,
+      body: await this.metrics.registry.metrics(),
+    }),
+    demoToken: (user: string, name: string) =>
+      this.options.demo && user
+        ? this.verifier.sign({ sub: user.slice(0, 64), name: name.slice(0, 64) })
+        : undefined,
+    demoAsset: async (name: string) => (this.options.demo ? this.#demo.get(name) : undefined),
+  };
+
+  async #stop(): Promise<void> {
+    this.#draining = true;
+    this.log.info({ connections: this.#connections.size }, "draining");
+    const spread = Math.min(1000, Math.floor(this.options.drainMs / 2));
+    for (const connection of this.#connections)
+      connection.drain(Math.floor(Math.random() * spread));
+    await this.#waitForClients(this.options.drainMs);
+    for (const connection of this.#connections) connection.close(CloseCode.DRAINING, "draining");
+    clearInterval(this.#sweep);
+    this.#member?.heartbeat.off("failstop", this.#onFailStop);
+    for (const timer of this.#graceTimers.values()) clearTimeout(timer);
+    this.#graceTimers.clear();
+    await Promise.allSettled([...this.#leaving]);
+    for (const channel of this.#channels.values()) channel.stop();
+    this.#channels.clear();
+    await this.#member?.stop();
+    await this.#nc?.drain().catch(() => undefined);
+    for (const ws of this.#wss?.clients ?? []) ws.terminate();
+    this.#wss?.close();
+    this.#http?.closeAllConnections();
+    await new Promise<void>((resolve) =>
+      this.#http ? this.#http.close(() => resolve()) : resolve(),
+    );
+    this.#ready = false;
+  }
+
+  async #waitForClients(ms: number): Promise<void> {
+    if (this.#connections.size === 0 || ms <= 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.#allClosed = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+    this.#allClosed = undefined;
+  }
+}

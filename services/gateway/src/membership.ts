@@ -1,0 +1,109 @@
+import { ServerKind, type RoomRef } from "@rookery/protocol";
+
+/** One room event as fanned out: its bytes are encoded once, on first use, for every socket. */
+export interface Delivery {
+  epoch: number;
+  seq: number;
+  to: readonly string[] | undefined;
+  bytes: () => Uint8Array;
+}
+
+/** What a membership needs from the connection that owns it. */
+export interface MembershipOwner {
+  readonly memberId: string;
+  sendEncoded(bytes: Uint8Array, kind: ServerKind): void;
+  /** The room's stream had a gap: bring this member up to date with a resume join. */
+  resync(membership: Membership): void;
+}
+
+export const MembershipState = {
+  /** The join is on its way; events are held until its reply says where the view starts. */
+  Joining: "joining",
+  Joined: "joined",
+  /** A resume join after a gap; events are held as while joining. */
+  Resyncing: "resyncing",
+  /** A leave is on its way: no more inputs, no more events. */
+  Leaving: "leaving",
+  Gone: "gone",
+} as const;
+export type MembershipState = (typeof MembershipState)[keyof typeof MembershipState];
+
+/** Events held while joining beyond this are dropped and replaced by a resync. */
+const MAX_HELD = 1024;
+
+/**
+ * One connection's membership in one room: the view it has been given
+ * (`epoch`, `seq`), the events held while a join is in flight, and a lane
+ * that forwards the connection's requests for the room strictly one after
+ * another. Strict order matters beyond neatness: rooms dedupe inputs by the
+ * highest seq seen, so an input overtaken by a later one (say, one retried
+ * after a handover) would be taken for a duplicate and lost.
+ */
+export class Membership {
+  state: MembershipState = MembershipState.Joining;
+  epoch = 0;
+  seq = 0;
+  #held: Delivery[] | undefined;
+  #overflowed = false;
+  #lane: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly room: RoomRef,
+    readonly owner: MembershipOwner,
+  ) {}
+
+  get active(): boolean {
+    return this.state !== MembershipState.Leaving && this.state !== MembershipState.Gone;
+  }
+
+  /** Runs `task` after every task queued before it; `onError` handles what it throws. */
+  run(task: () => Promise<void>, onError: (error: unknown) => void): void {
+    this.#lane = this.#lane.then(task).catch(onError);
+  }
+
+  offer(delivery: Delivery): void {
+    switch (this.state) {
+      case MembershipState.Joined:
+        return this.#deliver(delivery);
+      case MembershipState.Joining:
+      case MembershipState.Resyncing:
+        return this.#hold(delivery);
+      default:
+        return;
+    }
+  }
+
+  /** The join (or resync) reply was sent: the view is as of `seq`; release what was held after it. */
+  accept(epoch: number, seq: number): void {
+    this.state = MembershipState.Joined;
+    this.epoch = epoch;
+    this.seq = seq;
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    if (this.#overflowed) {
+      this.#overflowed = false;
+      this.state = MembershipState.Resyncing;
+      return this.owner.resync(this);
+    }
+    for (const delivery of held) this.#deliver(delivery);
+  }
+
+  /** A resync: hold events from now until its reply. */
+  beginResync(): void {
+    if (this.state === MembershipState.Joined) this.state = MembershipState.Resyncing;
+  }
+
+  #deliver(d: Delivery): void {
+    if (d.epoch === this.epoch && d.seq <= this.seq) return;
+    this.epoch = d.epoch;
+    this.seq = d.seq;
+    if (d.to && !d.to.includes(this.owner.memberId)) return;
+    this.owner.sendEncoded(d.bytes(), ServerKind.Event);
+  }
+
+  #hold(d: Delivery): void {
+    const held = (this.#held ??= []);
+    if (held.length < MAX_HELD) held.push(d);
+    else this.#overflowed = true;
+  }
+}

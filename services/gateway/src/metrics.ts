@@ -1,0 +1,92 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** What the metrics read from the gateway when scraped. */
+export interface GatewayGauges {
+  connections: () => number;
+  rooms: () => number;
+}
+
+/** Prometheus metrics of one gateway, served as text on `/metrics`. */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly framesIn = new Counter({
+    name: "rookery_gateway_frames_in_total",
+    help: "Frames received from clients, by kind (invalid: rejected before a kind was known)",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
+  readonly framesOut = new Counter({
+    name: "rookery_gateway_frames_out_total",
+    help: "Frames sent to clients, by kind",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({
+    name: "rookery_gateway_errors_total",
+    help: "Error frames sent to clients, by code",
+    labelNames: ["code"],
+    registers: [this.registry],
+  });
+  readonly closes = new Counter({
+    name: "rookery_gateway_closes_total",
+    help: "Connections closed by the gateway, by WebSocket close code",
+    labelNames: ["code"],
+    registers: [this.registry],
+  });
+  readonly fanoutSeconds = new Histogram({
+    name: "rookery_gateway_fanout_seconds",
+    help: "Time to hand one room event to every local member's socket",
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    registers: [this.registry],
+  });
+  readonly roundTripSeconds = new Histogram({
+    name: "rookery_gateway_room_request_seconds",
+    help: "Time from forwarding a join, leave or input to the room's reply (placement included)",
+    labelNames: ["kind"],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2, 5],
+    registers: [this.registry],
+  });
+
+  readonly #in = new Map<string, Counter.Internal>();
+  readonly #out = new Map<string, Counter.Internal>();
+
+  /** Counts a received frame; label children are cached (this runs per frame). */
+  frameIn(kind: string): void {
+    cached(this.#in, this.framesIn, kind).inc();
+  }
+
+  /** Counts a sent frame (per frame and per socket on fan-out). */
+  frameOut(kind: string): void {
+    cached(this.#out, this.framesOut, kind).inc();
+  }
+
+  constructor(gauges: GatewayGauges) {
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: "rookery_gateway_connections",
+      help: "Open client connections (authenticated or not)",
+      registers: [this.registry],
+      collect() {
+        this.set(gauges.connections());
+      },
+    });
+    new Gauge({
+      name: "rookery_gateway_rooms",
+      help: "Rooms with local members (one event subscription each)",
+      registers: [this.registry],
+      collect() {
+        this.set(gauges.rooms());
+      },
+    });
+  }
+}
+
+function cached(
+  children: Map<string, Counter.Internal>,
+  counter: Counter<"kind">,
+  kind: string,
+): Counter.Internal {
+  let child = children.get(kind);
+  if (!child) children.set(kind, (child = counter.labels(kind)));
+  return child;
+}

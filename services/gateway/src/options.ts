@@ -1,0 +1,110 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import {
+  resolveProtocolLimits,
+  type ProtocolLimits,
+  type ResolvedProtocolLimits,
+} from "@rookery/protocol";
+
+/** Everything a gateway can be told; every field is optional except the token secret. */
+export interface GatewayOptions {
+  /** NATS servers. @default ["nats://127.0.0.1:4222"] */
+  natsUrl?: string[];
+  /** Gateway id (unique in the cluster). @default "<hostname>-<random>" */
+  id?: string;
+  /** Region announced to discovery. @default "local" */
+  region?: string;
+  /** Namespace of subjects and buckets. @default "rk" */
+  prefix?: string;
+  /** KV replicas of the buckets this gateway creates. @default 1 */
+  replicas?: number;
+  /** Heartbeat TTL of the gateway's `rk_nodes` key. @default 3000 */
+  heartbeatTtlMs?: number;
+  /** Per-server heartbeat placement tags (docs/cluster.md). @default [] */
+  heartbeatTags?: string[];
+  /** Interface to listen on. @default "0.0.0.0" */
+  host?: string;
+  /** HTTP/WebSocket port; 0 picks a free one. @default 8080 */
+  port?: number;
+  /** WebSocket URL clients should use, as announced by discovery. @default "ws://<host>:<port>/ws" */
+  publicUrl?: string;
+  /** HMAC secret of the HS256 client tokens, at least 32 characters. Required: a gateway refuses to start without it. */
+  secret?: string;
+  /** Per-connection limits announced in `welcome` (docs/protocol.md §9). @default defaultProtocolLimits() */
+  limits?: ProtocolLimits;
+  /** How long a member whose socket closed stays in its rooms, waiting for a resume. @default 5000 */
+  reconnectGraceMs?: number;
+  /** How long a draining gateway waits for clients to move before closing them (4011). @default 5000 */
+  drainMs?: number;
+  /** Wait for one room reply before resending (see RoomRouter). @default 500 */
+  requestTimeoutMs?: number;
+  /** Give up on a room request (ROOM_UNAVAILABLE) after this long. @default 5000 */
+  totalWaitMs?: number;
+  /** Bytes a socket may have queued for sending before it is closed as a slow consumer (4009). @default 2097152 */
+  maxBufferedBytes?: number;
+  /** Serve the demo page at `/` and dev tokens at `/demo/token` (never in production). @default false */
+  demo?: boolean;
+  /** Log lines of the same rejection are written once per this window. @default 60000 */
+  logDedupeMs?: number;
+  /** @default a pino logger at level "info" */
+  logger?: Logger;
+}
+
+export interface ResolvedGatewayOptions extends Required<
+  Omit<GatewayOptions, "limits" | "logger" | "publicUrl" | "secret">
+> {
+  limits: ResolvedProtocolLimits;
+  publicUrl: string | undefined;
+  secret: string;
+  logger: Logger | undefined;
+}
+
+export class GatewayConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+  override readonly name = "GatewayConfigError";
+}
+
+/** A fresh object with every default (the secret has none). */
+export function defaultGatewayOptions(): Omit<ResolvedGatewayOptions, "secret"> {
+  return {
+    natsUrl: ["nats://127.0.0.1:4222"],
+    id: `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${randomBytes(3).toString("hex")}`,
+    region: "local",
+    prefix: "rk",
+    replicas: 1,
+    heartbeatTtlMs: 3000,
+    heartbeatTags: [],
+    host: "0.0.0.0",
+    port: 8080,
+    publicUrl: undefined,
+    limits: resolveProtocolLimits(),
+    reconnectGraceMs: 5000,
+    drainMs: 5000,
+    requestTimeoutMs: 500,
+    totalWaitMs: 5000,
+    maxBufferedBytes: 2 * 1024 * 1024,
+    demo: false,
+    logDedupeMs: 60_000,
+    logger: undefined,
+  };
+}
+
+export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
+  if (!options.secret || options.secret.length < 32) {
+    throw new GatewayConfigError(
+      "a token secret of at least 32 characters is required (ROOKERY_TOKEN_SECRET)",
+    );
+  }
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const resolved: ResolvedGatewayOptions = {
+    ...defaultGatewayOptions(),
+    ...defined,
+    limits: resolveProtocolLimits(options.limits),
+    secret: options.secret,
+  };
+  if (resolved.maxBufferedBytes < resolved.limits.maxServerFrameBytes) {
+    throw new GatewayConfigError("maxBufferedBytes must hold at least one maximal server frame");
+  }
+  return resolved;
+}

@@ -1,0 +1,105 @@
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import {
+  decodeRoomEvent,
+  encodeFrame,
+  ServerKind,
+  type EventFrame,
+  type RoomEvent,
+  type RoomRef,
+} from "@rookery/protocol";
+import { MembershipState, type Delivery, type Membership } from "./membership";
+
+export interface ChannelHooks {
+  /** An undecodable message on the event subject (logged once, never fatal). */
+  badEvent: (room: RoomRef, reason: string) => void;
+  /** Time spent handing one event to every local member. */
+  fanout: (ms: number) => void;
+}
+
+/**
+ * The fan-out of one room on this gateway: one NATS subscription shared by
+ * every local member, whatever the number of sockets. It checks the stream
+ * is contiguous (docs/protocol.md §15): duplicates are dropped, and a gap
+ * (NATS drops messages to slow subscribers) resynchronises every local
+ * member through a resume join instead of silently losing events.
+ */
+export class RoomChannel {
+  readonly members = new Set<Membership>();
+  #sub: Subscription | undefined;
+  #last: { epoch: number; seq: number } | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subject: string,
+    readonly room: RoomRef,
+    private readonly hooks: ChannelHooks,
+  ) {}
+
+  /** Subscribes; call before the first join is sent, so nothing after its reply is missed. */
+  start(): void {
+    this.#sub ??= this.nc.subscribe(this.subject, {
+      callback: (error, msg) => {
+        if (!error) this.#onMessage(msg.data);
+      },
+    });
+  }
+
+  stop(): void {
+    this.#sub?.unsubscribe();
+    this.#sub = undefined;
+  }
+
+  add(membership: Membership): void {
+    this.members.add(membership);
+  }
+
+  /** Returns true when no local member is left (the caller then stops the channel). */
+  remove(membership: Membership): boolean {
+    this.members.delete(membership);
+    return this.members.size === 0;
+  }
+
+  /** A join reply: the stream position it vouches for, if none is known yet. */
+  noteView(epoch: number, seq: number): void {
+    this.#last ??= { epoch, seq };
+  }
+
+  #onMessage(data: Uint8Array): void {
+    const decoded = decodeRoomEvent(data);
+    if (!decoded.ok) return this.hooks.badEvent(this.room, decoded.error.message);
+    const event = decoded.frame;
+    const last = this.#last;
+    if (last && event.epoch === last.epoch && event.seq <= last.seq) return;
+    this.#last = { epoch: event.epoch, seq: event.seq };
+    if (last && event.seq !== last.seq + 1) this.#resyncAll();
+    const started = performance.now();
+    const delivery = this.#delivery(event);
+    for (const member of this.members) member.offer(delivery);
+    this.hooks.fanout(performance.now() - started);
+  }
+
+  #resyncAll(): void {
+    for (const member of this.members) {
+      if (member.state !== MembershipState.Joined) continue;
+      member.beginResync();
+      member.owner.resync(member);
+    }
+  }
+
+  #delivery(event: RoomEvent): Delivery {
+    let bytes: Uint8Array | undefined;
+    const frame: EventFrame = {
+      k: ServerKind.Event,
+      room: this.room,
+      seq: event.seq,
+      type: event.type,
+      body: event.body,
+    };
+    return {
+      epoch: event.epoch,
+      seq: event.seq,
+      to: event.to,
+      bytes: () => (bytes ??= encodeFrame(frame)),
+    };
+  }
+}

@@ -1,0 +1,164 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { describe, expect, it } from "vitest";
+import { serverPerFile } from "./suite";
+import { decodeLeaseRecord, decodePresenceRecord, ensureBuckets, leaseKey } from "@rookery/cluster";
+import { testNamespace, until } from "@rookery/testkit";
+import { startNode } from "../../node/test/nodes";
+import { RawClient, startGateway, startGatewayProcess } from "./harness";
+
+const TTL_MS = 3000;
+const suite = serverPerFile();
+
+function defer<T extends { close(): unknown } | { stop(): unknown }>(thing: T): T {
+  suite.defer(() => ("close" in thing ? thing.close() : thing.stop()));
+  return thing;
+}
+
+async function nodes(prefix: string, count: number) {
+  for (let i = 0; i < count; i++) {
+    const node = await startNode(suite.server.url, prefix, `node-${i}`);
+    suite.defer(() => node.kill("SIGKILL"));
+  }
+}
+
+async function natsClient(): Promise<NatsConnection> {
+  const nc = await connect({ servers: suite.server.url });
+  suite.defer(() => nc.close());
+  return nc;
+}
+
+describe("gateway failures", () => {
+  it("gateway - 100 clients on two gateways join a brand-new room at once: one activation", async () => {
+    const prefix = testNamespace("gateway - 100 clients join at once");
+    await nodes(prefix, 2);
+    const gateways = [
+      defer(await startGateway(suite.server.url, prefix, { id: "gw-a" })),
+      defer(await startGateway(suite.server.url, prefix, { id: "gw-b" })),
+    ];
+    const clients = await Promise.all(
+      Array.from({ length: 100 }, async (_, i) =>
+        defer(await RawClient.connect(gateways[i % 2]!.url, `user${i}`)),
+      ),
+    );
+    await Promise.all(clients.map((c) => c.join("party", "fresh")));
+
+    const buckets = await ensureBuckets(await natsClient(), { prefix });
+    const lease = await buckets.leases.get(leaseKey("party", "fresh"));
+    expect(decodeLeaseRecord("lease", lease!.value).roomEpoch).toBe(1);
+
+    const everyone = clients.map((c) => c.member).sort();
+    await until(
+      () => clients.every((c) => c.memberIds("party/fresh").length === 100),
+      10_000,
+      "every client sees 100 members",
+    );
+    for (const c of clients) expect(c.memberIds("party/fresh")).toEqual(everyone);
+    const leaders = new Set(clients.map((c) => c.leaders.get("party/fresh")));
+    expect(leaders.size).toBe(1);
+  });
+
+  it("gateway - kill -9 of a gateway removes its 200 members from 20 rooms and re-elects leaders", async () => {
+    const prefix = testNamespace("gateway - kill -9 gateway members");
+    await nodes(prefix, 2);
+    const doomed = await startGatewayProcess(suite.server.url, prefix, "gw-doomed");
+    suite.defer(() => doomed.child.kill("SIGKILL"));
+    const survivor = defer(await startGateway(suite.server.url, prefix, { id: "gw-survivor" }));
+    const rooms = Array.from({ length: 20 }, (_, i) => `room${i}`);
+    const observers = new Map<string, RawClient>();
+    const victims: RawClient[] = [];
+    for (const [i, room] of rooms.entries()) {
+      const observer = defer(await RawClient.connect(survivor.url, `watcher${i}`));
+      // In even rooms a doomed member joins first and leads; in odd rooms the observer leads.
+      if (i % 2 === 1) await observer.join("party", room);
+      const members = await Promise.all(
+        Array.from({ length: 10 }, async (_, j) => {
+          const c = defer(await RawClient.connect(doomed.url, `v${i}x${j}`));
+          if (j === 0 || i % 2 === 1) await c.join("party", room);
+          return c;
+        }),
+      );
+      if (i % 2 === 0) {
+        await observer.join("party", room);
+        await Promise.all(members.slice(1).map((c) => c.join("party", room)));
+      }
+      victims.push(...members);
+      observers.set(room, observer);
+    }
+    for (const [room, observer] of observers) {
+      await until(() => observer.memberIds(`party/${room}`).length === 11, 5000, `${room} full`);
+    }
+    const victimIds = new Set(victims.map((v) => v.member));
+    const lostLeaders = rooms.filter(
+      (r, i) => i % 2 === 0 && victimIds.has(observers.get(r)!.leaders.get(`party/${r}`)!),
+    );
+    expect(lostLeaders.length).toBe(10);
+
+    const killedAt = performance.now();
+    await doomed.child.kill("SIGKILL");
+    await until(
+      () => [...observers].every(([room, o]) => o.memberIds(`party/${room}`).length === 1),
+      TTL_MS + 1000,
+      "every room lost the doomed gateway's members",
+    );
+    const buckets = await ensureBuckets(await natsClient(), { prefix });
+    const presenceGateways = async () => {
+      const gateways = new Set<string>();
+      for await (const key of await buckets.presence.keys()) {
+        const entry = await buckets.presence.get(key);
+        if (entry?.operation === "PUT")
+          gateways.add(decodePresenceRecord(key, entry.value).gateway);
+      }
+      return [...gateways];
+    };
+    await until(
+      async () => (await presenceGateways()).join() === "gw-survivor",
+      Math.max(1, TTL_MS + 1000 - (performance.now() - killedAt)),
+      "presence bucket holds only live members",
+    );
+    const elapsed = performance.now() - killedAt;
+    console.log(JSON.stringify({ test: "gateway-kill", membersRemovedMs: Math.round(elapsed) }));
+
+    for (const [i, room] of rooms.entries()) {
+      const observer = observers.get(room)!;
+      const leaves = observer
+        .events("$leave")
+        .filter((e) => victimIds.has((e.body as { id: string }).id));
+      expect(leaves.length, room).toBe(10);
+      expect(leaves.every((e) => (e.body as { reason: string }).reason === "gateway-lost")).toBe(
+        true,
+      );
+      expect(observer.leaders.get(`party/${room}`), room).toBe(observer.member);
+      if (i % 2 === 0)
+        expect(observer.events("$leader").at(-1)?.body).toMatchObject({ id: observer.member });
+    }
+  });
+
+  it("gateway - SIGTERM drains: clients are told to reconnect, new joins refused, exit 0", async () => {
+    const prefix = testNamespace("gateway - SIGTERM drains");
+    await nodes(prefix, 1);
+    const gw = await startGatewayProcess(suite.server.url, prefix, "gw-drain", {
+      ROOKERY_DRAIN_MS: "1500",
+    });
+    suite.defer(() => gw.child.kill("SIGKILL"));
+    const staying = defer(await RawClient.connect(gw.url, "stayer"));
+    await staying.join("party", "d1");
+    await gw.child.kill("SIGTERM").catch(() => undefined);
+    const exit = await gw.child.exited;
+    expect(exit).toBe(0);
+    expect(staying.frames.some((f) => f.k === "reconnect")).toBe(true);
+    expect(await staying.closed()).toBe(4011);
+  });
+
+  it("gateway - a draining gateway refuses new joins with GATEWAY_DRAINING", async () => {
+    const prefix = testNamespace("gateway - draining refuses joins");
+    await nodes(prefix, 1);
+    const gateway = await startGateway(suite.server.url, prefix, { id: "gw-d", drainMs: 2000 });
+    suite.defer(() => gateway.stop());
+    const c = defer(await RawClient.connect(gateway.url, "late"));
+    const stopping = gateway.stop();
+    await c.next("reconnect");
+    await expect(c.join("party", "x")).rejects.toMatchObject({ code: "GATEWAY_DRAINING" });
+    c.close();
+    await stopping;
+  });
+});

@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, type Room, type RookeryClient } from "@rookery/client";
+import {
+  startNatsServer,
+  testNamespace,
+  until,
+  type ChildHandle,
+  type NatsServer,
+} from "@rookery/testkit";
+import { startNode } from "../../services/node/test/nodes";
+import { startGatewayProcess, token } from "../../services/gateway/test/harness";
+
+const TTL_MS = 3000;
+const BACKOFF_CAP_MS = 1000;
+const CLIENTS = 50;
+const ROOMS = 10;
+const PACE_MS = 100;
+
+let server: NatsServer;
+beforeAll(async () => {
+  server = await startNatsServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** One client of the load: sends `add` every PACE_MS and records what came back. */
+class Player {
+  readonly acked = new Set<string>();
+  readonly failed = new Set<string>();
+  readonly seqs: number[] = [];
+  readonly times: number[] = [];
+  readonly kinds: string[] = [];
+  snapshots = 0;
+  lastAckAt = 0;
+  #n = 0;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    readonly client: RookeryClient,
+    readonly room: Room,
+  ) {
+    room.on("event", (e) => {
+      this.seqs.push(e.seq);
+      this.times.push(performance.now());
+      this.kinds.push(e.type);
+    });
+    this.seqs.push(room.seq);
+    this.times.push(performance.now());
+    this.kinds.push("JOINED");
+    room.on("snapshot", () => {
+      this.snapshots++;
+      this.times.push(performance.now());
+      this.seqs.push(room.seq);
+      this.kinds.push("SNAP");
+    });
+  }
+
+  /** (seq, ms since the first event, type) of everything seen: printed when a check fails. */
+  trace(): [number, number, string][] {
+    return this.seqs.map((seq, i) => [
+      seq,
+      Math.round(this.times[i]! - this.times[0]!),
+      this.kinds[i]!,
+    ]);
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.#send(), PACE_MS);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  #send(): void {
+    const tag = `${this.client.member}#${++this.#n}`;
+    const sent = this.room.send("add", { n: 1, tag }).then(
+      () => {
+        this.acked.add(tag);
+        this.lastAckAt = performance.now();
+      },
+      () => this.failed.add(tag),
+    );
+    this.#inFlight.add(sent);
+    void sent.finally(() => this.#inFlight.delete(sent));
+  }
+}
+
+describe("client failover", () => {
+  it("client - kill -9 of a gateway and of a node under load: exactly once, no gaps, everyone back", async () => {
+    const prefix = testNamespace("client - kill gateway and node");
+    const children: ChildHandle[] = [];
+    const clients: RookeryClient[] = [];
+    try {
+      children.push(
+        await startNode(server.url, prefix, "node-a"),
+        await startNode(server.url, prefix, "node-b"),
+      );
+      const limits = { ROOKERY_RATE_PER_SEC: "1000", ROOKERY_BURST: "1000" };
+      const gateways = [
+        await startGatewayProcess(server.url, prefix, "gw-a", limits),
+        await startGatewayProcess(server.url, prefix, "gw-b", limits),
+      ];
+      children.push(...gateways.map((g) => g.child));
+      const discoveryUrl = gateways.map((g) => `http://127.0.0.1:${g.port}`);
+
+      const players: Player[] = [];
+      for (let i = 0; i < CLIENTS; i++) {
+        // Half the clients go straight to each gateway; discovery serves reconnects.
+        const client = await connect({
+          url: gateways[i % 2]!.url,
+          discoveryUrl,
+          token: () => token(`p${i}`),
+          backoffBaseMs: 100,
+          backoffCapMs: BACKOFF_CAP_MS,
+        });
+        clients.push(client);
+        players.push(new Player(client, await client.join("ledger", `r${i % ROOMS}`)));
+      }
+      // The url option pins a client; after the first drop it must rediscover.
+      for (const c of clients) (c.options as { url?: string }).url = undefined;
+      for (const p of players) p.start();
+      await until(() => players.every((p) => p.acked.size >= 5), 15_000, "load flowing");
+
+      const killedGatewayAt = performance.now();
+      await gateways[0]!.child.kill("SIGKILL");
+      const moved = players.filter((_, i) => i % 2 === 0);
+      await until(
+        () =>
+          moved.every(
+            (p) =>
+              p.client.state === "open" &&
+              p.client.gateway === "gw-b" &&
+              p.lastAckAt > killedGatewayAt,
+          ),
+        TTL_MS + BACKOFF_CAP_MS,
+        "clients of the dead gateway are back",
+      );
+      const gatewayBackMs = performance.now() - killedGatewayAt;
+
+      const killedNodeAt = performance.now();
+      await children[0]!.kill("SIGKILL");
+      await until(
+        () => players.every((p) => p.lastAckAt > killedNodeAt),
+        TTL_MS + BACKOFF_CAP_MS,
+        "every room serves again",
+      );
+      const nodeBackMs = performance.now() - killedNodeAt;
+      await until(
+        () => players.every((p) => p.acked.size >= 60),
+        20_000,
+        "load after the failures",
+      );
+
+      await Promise.all(players.map((p) => p.stop()));
+      console.log(
+        JSON.stringify({
+          test: "client-failover",
+          gatewayBackMs: Math.round(gatewayBackMs),
+          nodeBackMs: Math.round(nodeBackMs),
+          acked: players.reduce((n, p) => n + p.acked.size, 0),
+          failed: players.reduce((n, p) => n + p.failed.size, 0),
+        }),
+      );
+
+      // Exactly once: every acknowledged input is in its room's state once, and nothing twice.
+      const auditor = await connect({ discoveryUrl, token: () => token("auditor") });
+      clients.push(auditor);
+      for (let r = 0; r < ROOMS; r++) {
+        const room = await auditor.join("ledger", `r${r}`);
+        const applied = (room.state as { applied: string[] }).applied;
+        expect(new Set(applied).size, `duplicates in r${r}`).toBe(applied.length);
+        const acked = players.filter((_, i) => i % ROOMS === r).flatMap((p) => [...p.acked]);
+        const missing = acked.filter((tag) => !applied.includes(tag));
+        expect(missing, `acknowledged inputs missing from r${r}`).toEqual([]);
+      }
+      // No gap, no duplicate: each client saw every event of its room once, in order.
+      for (const p of players) {
+        const gaps = p.seqs.slice(1).filter((seq, i) => seq !== p.seqs[i]! + 1);
+        if (gaps.length > 0)
+          console.log("event stream", p.client.member, JSON.stringify(p.trace()));
+        expect(gaps, `${p.client.member} event seqs`).toEqual([]);
+        expect(p.snapshots, `${p.client.member} resumed by snapshot`).toBe(0);
+      }
+    } finally {
+      for (const c of clients) c.close();
+      for (const child of children) await child.kill("SIGKILL").catch(() => undefined);
+    }
+  });
+});

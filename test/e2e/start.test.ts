@@ -1,0 +1,27 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { spawnChild, type ChildHandle } from "@rookery/testkit";
+
+const script = new URL("../../scripts/start.mjs", import.meta.url).pathname;
+let child: ChildHandle | undefined;
+
+afterAll(async () => {
+  await child?.kill("SIGKILL").catch(() => undefined);
+});
+
+describe("npm start", () => {
+  it("start - one command runs nats-server, two nodes and a gateway with the demo; Ctrl-C stops all", async () => {
+    // PORT=0: any free port, so the test never collides with a developer's `npm start`.
+    child = await spawnChild({ script, env: { PORT: "0", NATS_URL: "" } });
+    const line = await child.waitForLine(/demo page:/, 60_000);
+    const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const discovered = (await (await fetch(`${base}/discover`)).json()) as { gateway: string };
+    expect(discovered.gateway).toBe("gateway-1");
+    const page = await (await fetch(`${base}/`)).text();
+    expect(page).toContain("Party queue");
+    expect((await fetch(`${base}/demo.js`)).status).toBe(200);
+
+    await child.kill("SIGINT");
+    expect(await child.exited).toBe(0);
+  });
+});
