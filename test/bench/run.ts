@@ -2,6 +2,7 @@
 import { runColyseus } from "./colyseus";
 import { runGateway } from "./gateway";
 import { runLiveness } from "./liveness";
+import { runLoadBench } from "./load";
 import { runNode } from "./node";
 
 const benches: Record<string, () => Promise<void>> = {
@@ -9,6 +10,7 @@ const benches: Record<string, () => Promise<void>> = {
   node: runNode,
   gateway: runGateway,
   colyseus: runColyseus,
+  load: runLoadBench,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 for (const name of wanted.length ? wanted : Object.keys(benches)) {
