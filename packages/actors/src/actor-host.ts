@@ -17,6 +17,7 @@ import {
   type Lease,
   type ProcessRecord,
 } from "@rookery/cluster";
+import { HandlerBatch } from "./handler-batch";
 import { resolveRuntimeOptions, type ResolvedRuntimeOptions, type RuntimeOptions } from "./options";
 import { Durability, type RoomDefinition } from "./room";
 import { RoomActor, type ActorDeps } from "./room-actor";
@@ -229,6 +230,9 @@ export class ActorHost {
       alive: () => this.member.heartbeat.isAlive(),
       gatewayLive: (gw, epoch) => this.member.view.isLive(gw, epoch, "gateway"),
       options: this.options,
+      batch: new HandlerBatch(this.options.handlerBudgetMs, (error) =>
+        this.log.error({ err: String(error) }, "room continuation failed"),
+      ),
       log: this.log,
       onStopped: (a, reason) => this.#stopped(a, reason),
       onJournal: (ms, entries) => this.#listeners.journaled?.(ms, entries),

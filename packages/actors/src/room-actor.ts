@@ -34,7 +34,8 @@ import { lastJournalMessage, readJournalFrom } from "./journal-reader";
 import { PresenceMirror } from "./presence-mirror";
 import type { ResolvedRuntimeOptions } from "./options";
 import { Durability, type RoomDefinition } from "./room";
-import { RoomCore, type Applied, type CoreEvent } from "./room-core";
+import type { BatchJob, HandlerBatch } from "./handler-batch";
+import { RoomCore, type Applied, type Checkpoint, type CoreEvent } from "./room-core";
 import { runWithBudget } from "./sandbox";
 
 export interface ActorDeps {
@@ -50,6 +51,8 @@ export interface ActorDeps {
   /** Whether a member's gateway incarnation still lives (ghosts are dropped at activation). */
   gatewayLive: (id: string, epoch: string) => boolean;
   options: ResolvedRuntimeOptions;
+  /** Runs every room's handlers of one event-loop turn under one time budget. */
+  batch: HandlerBatch;
   log: Logger;
   /** Called once when the actor stops for any reason. */
   onStopped: (actor: RoomActor, reason: string) => void;
@@ -262,7 +265,18 @@ export class RoomActor {
     if (this.#moving !== undefined) return;
     for (const m of this.#core.storedMembers()) {
       if (m.gateway === gateway && m.gatewayEpoch === gatewayEpoch) {
-        this.#submit({ k: "leave", member: m.id, reason: "gateway-lost", at: Date.now() });
+        const entry: JournalEntry = {
+          k: "leave",
+          member: m.id,
+          reason: "gateway-lost",
+          at: Date.now(),
+        };
+        // The member may have come back through another gateway before this turn.
+        const still = () => {
+          const now = this.#core.member(m.id);
+          return now?.gateway === gateway && now.gatewayEpoch === gatewayEpoch;
+        };
+        this.#submit(entry, still);
       }
     }
   }
@@ -280,71 +294,111 @@ export class RoomActor {
     if (!decoded.ok) return respond(msg, err(decoded.error.code, decoded.error.message));
     const request = decoded.frame;
     const at = Date.now();
-    switch (request.k) {
-      case InternalKind.Join: {
-        // The view is taken when the join is applied (mailbox order) and sent
-        // once it is committed: entries applied after it, not yet committed
-        // or published, are neither in it nor counted in its seq.
-        let view: Uint8Array | undefined;
-        return this.#submit(
-          { k: "join", member: request.member, at },
-          () => msg.respond(view!),
-          (reply) => respond(msg, reply),
-          (applied) => (view = encodeFrame(this.#joinedReply(request, applied.events))),
-        );
+    const fail = (reply: ErrReply) => respond(msg, reply);
+    this.#enqueue((apply) => {
+      // Checked when the turn comes, not on arrival: a turn queued before a
+      // handover began, or behind the same input, must see what came before it.
+      if (this.#moving !== undefined) {
+        const reply = moved(this.#moving);
+        return () => fail(reply);
       }
-      case InternalKind.Leave: {
-        const member = this.#core.member(request.member);
-        if (!member || member.conn !== request.conn) return respond(msg, { k: InternalKind.Left });
-        const entry: JournalEntry = {
-          k: "leave",
-          member: request.member,
-          reason: request.reason ?? "left",
-          at,
-        };
-        return this.#submit(
-          entry,
-          () => respond(msg, { k: InternalKind.Left }),
-          (reply) => respond(msg, reply),
-        );
-      }
-      case InternalKind.Input: {
-        if (request.seq <= this.#core.lastSeq(request.member)) {
-          return this.#duplicate(msg, request.member, request.seq);
+      if (this.#stopped) return noop;
+      switch (request.k) {
+        case InternalKind.Join: {
+          // The view is taken when the join is applied (mailbox order) and sent
+          // once it is committed: entries applied after it, not yet committed
+          // or published, are neither in it nor counted in its seq.
+          let view: Uint8Array | undefined;
+          return this.#applyThen(
+            apply,
+            { k: "join", member: request.member, at },
+            () => msg.respond(view!),
+            fail,
+            (applied) => (view = encodeFrame(this.#joinedReply(request, applied.events))),
+          );
         }
-        const entry: JournalEntry = {
-          k: "input",
-          member: request.member,
-          seq: request.seq,
-          type: request.type,
-          body: request.body,
-          at,
-        };
-        return this.#submit(
-          entry,
-          (applied) => respond(msg, ackReply(request.seq, applied)),
-          (reply) => respond(msg, reply),
-        );
+        case InternalKind.Leave: {
+          const member = this.#core.member(request.member);
+          const left = () => respond(msg, { k: InternalKind.Left });
+          if (!member || member.conn !== request.conn) return left;
+          const reason = request.reason ?? "left";
+          return this.#applyThen(apply, { k: "leave", member: member.id, reason, at }, left, fail);
+        }
+        case InternalKind.Input: {
+          const { member, seq, type, body } = request;
+          if (seq <= this.#core.lastSeq(member)) {
+            return () => this.#duplicate(msg, member, seq);
+          }
+          const entry: JournalEntry = { k: "input", member, seq, type, body, at };
+          const ack = (applied: Applied) => respond(msg, ackReply(seq, applied));
+          return this.#applyThen(apply, entry, ack, fail);
+        }
       }
-    }
+    }, fail);
   }
 
-  /** Applies now (mailbox order), commits (journal or not), then runs `done`. */
-  #submit(
-    entry: JournalEntry,
-    done: (a: Applied) => void = () => {},
-    fail: (r: ErrReply) => void = () => {},
-    onApplied?: (a: Applied) => void,
+  /**
+   * Queues one mailbox turn in the node's handler batch. `turn` runs inside
+   * the handler budget: it decides and applies (through `apply`, which lets
+   * the batch undo an apply the budget cut short) and returns what to do after.
+   */
+  #enqueue(
+    turn: (apply: (entry: JournalEntry) => Applied) => () => void,
+    fail: (reply: ErrReply) => void,
   ): void {
-    let applied: Applied;
+    let checkpoint: Checkpoint | undefined;
+    const apply = (entry: JournalEntry): Applied => {
+      checkpoint = this.#core.checkpoint(entry);
+      return this.#core.apply(entry);
+    };
+    const job: BatchJob = {
+      after: undefined,
+      run: () => {
+        job.after = turn(apply);
+      },
+      rollback: () => {
+        if (checkpoint) this.#core.restore(checkpoint);
+        checkpoint = undefined;
+      },
+      failed: (error) => () => {
+        this.deps.log.error({ err: String(error), room: this.key }, "mailbox turn failed");
+        fail(err(ErrorCode.INPUT_REJECTED, "the room failed to handle this request"));
+      },
+    };
+    this.deps.batch.submit(job);
+  }
+
+  /** An entry of the room's own (timer, tick, a lost gateway's leave), applied in mailbox order. */
+  #submit(entry: JournalEntry, still: () => boolean = () => true): void {
+    this.#enqueue(
+      (apply) => (this.#stopped || !still() ? noop : this.#applyThen(apply, entry, noop, noop)),
+      noop,
+    );
+  }
+
+  /** Applies `entry` now (inside the budget); the commit and `done` come after the batch. */
+  #applyThen(
+    apply: (entry: JournalEntry) => Applied,
+    entry: JournalEntry,
+    done: (a: Applied) => void,
+    fail: (r: ErrReply) => void,
+    onApplied?: (a: Applied) => void,
+  ): () => void {
     const leaderBefore = this.#core.leader;
+    let applied: Applied;
     try {
-      applied = this.#core.apply(entry);
+      applied = apply(entry);
     } catch (error) {
-      return fail(this.#rejection(error, entry));
+      return () => fail(this.#rejection(error, entry));
     }
     onApplied?.(applied);
     const marks = this.#presenceMarks(entry, leaderBefore);
+    return () => this.#commit({ entry, applied, marks, done, fail });
+  }
+
+  /** Commits an applied entry (journal or not), then runs its `done`. */
+  #commit(commit: PendingCommit): void {
+    const { entry, applied, marks, done } = commit;
     this.#dirty = true;
     this.#armTimers();
     if (!this.durable) {
@@ -352,7 +406,6 @@ export class RoomActor {
       if (marks) this.#mirror().mark(marks);
       return done(applied);
     }
-    const commit: PendingCommit = { entry, applied, marks, done, fail };
     if (entry.k === "input")
       (this.#uncommitted ??= new Map()).set(`${entry.member}#${entry.seq}`, commit);
     this.#pending.push(commit);
@@ -644,8 +697,8 @@ export class RoomActor {
       const timer = setTimeout(
         () => {
           timers.delete(`${name}@${dueAt}`);
-          if (this.#core.timers[name] === dueAt)
-            this.#submit({ k: "timer", name, at: Math.max(dueAt, Date.now()) });
+          const still = () => this.#core.timers[name] === dueAt;
+          if (still()) this.#submit({ k: "timer", name, at: Math.max(dueAt, Date.now()) }, still);
         },
         Math.max(0, dueAt - Date.now()),
       );
@@ -702,6 +755,8 @@ export class RoomActor {
 
 /** Journal messages a room appends between two purges of what its snapshots cover. */
 const PURGE_EVERY = 32;
+
+const noop = () => {};
 
 function respond(msg: Msg, reply: RoomReply): void {
   if (msg.reply) msg.respond(encodeFrame(reply));

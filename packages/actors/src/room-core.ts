@@ -40,6 +40,13 @@ type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
 /** What applying entries changes: the snapshot without its bookkeeping. */
 type Mutable = Omit<Snapshot, "v" | "epoch" | "journalSeq" | "state"> & { state: unknown };
 
+/** Where a room was before an entry; {@link RoomCore.restore} goes back there. */
+export interface Checkpoint {
+  readonly m: unknown;
+  readonly member?: string;
+  readonly seq?: number;
+}
+
 /**
  * The deterministic heart of a room: applies journal entries to state,
  * members and leader, and numbers the events they produce. It does no I/O,
@@ -144,6 +151,25 @@ export class RoomCore {
       this.#m = before;
       throw err;
     }
+  }
+
+  /** Taken before `apply(entry)`, for when the apply is cut off where its own rollback cannot run. */
+  checkpoint(entry: JournalEntry): Checkpoint {
+    const m = this.#m;
+    return entry.k === "input" ? { m, member: entry.member, seq: m.dedupe[entry.member] } : { m };
+  }
+
+  /**
+   * Undoes an apply begun after `checkpoint` and cut off by a time budget
+   * (V8 terminates without running catch blocks). Applies replace the state
+   * object rather than edit it, except the dedupe table, written last.
+   */
+  restore(checkpoint: Checkpoint): void {
+    const m = checkpoint.m as Mutable;
+    this.#m = m;
+    if (checkpoint.member === undefined) return;
+    if (checkpoint.seq === undefined) delete m.dedupe[checkpoint.member];
+    else m.dedupe[checkpoint.member] = checkpoint.seq;
   }
 
   /** True when a journaled entry is already part of this state (taken into a later snapshot). */

@@ -14,17 +14,22 @@ export class HandlerTimeoutError extends Error {
 
 const context = vm.createContext({ job: undefined as (() => unknown) | undefined });
 const script = new vm.Script("job()");
+/** True while a budgeted call runs: calls nested in it share its budget (see HandlerBatch). */
+let inside = false;
 
 /**
  * Runs a synchronous room handler with a time budget. JavaScript cannot
  * preempt a busy loop, but V8 can terminate a script running in a vm context:
  * wrapping the call there lets one runaway handler cost its room an input,
- * not the whole node its heartbeat. Costs about 0.1 ms per call; a budget of
- * 0 runs the handler directly.
+ * not the whole node its heartbeat. Costs about 0.1 ms per call (Node starts
+ * a watchdog thread for each), so the node runs many handlers in one call
+ * (HandlerBatch); a call made inside another runs directly, under the outer
+ * budget. A budget of 0 runs the handler directly.
  */
 export function runWithBudget<T>(fn: () => T, budgetMs: number): T {
-  if (budgetMs <= 0) return fn();
+  if (budgetMs <= 0 || inside) return fn();
   context.job = fn;
+  inside = true;
   try {
     return script.runInContext(context, { timeout: budgetMs }) as T;
   } catch (err) {
@@ -33,6 +38,7 @@ export function runWithBudget<T>(fn: () => T, budgetMs: number): T {
     }
     throw err;
   } finally {
+    inside = false;
     context.job = undefined;
   }
 }
