@@ -11,6 +11,7 @@ import {
   type RoomReply,
   type RoomRequest,
 } from "@rookery/protocol";
+import { NoRespondersError, RequestMux, RequestTimeoutError } from "./request-mux";
 
 export interface RoomRouterOptions {
   /** Namespace of subjects. @default "rk" */
@@ -38,14 +39,18 @@ export class RoomRouter {
   readonly #names: Names;
   readonly #timeout: number;
   readonly #total: number;
+  readonly #mux: RequestMux;
 
-  constructor(
-    private readonly nc: NatsConnection,
-    options: RoomRouterOptions = {},
-  ) {
+  constructor(nc: NatsConnection, options: RoomRouterOptions = {}) {
+    this.#mux = new RequestMux(nc);
     this.#names = names(options.prefix ?? "rk");
     this.#timeout = options.requestTimeoutMs ?? 500;
     this.#total = options.totalWaitMs ?? 5000;
+  }
+
+  /** Gives up the requests still waiting (they fail as timeouts) and the reply subscription. */
+  close(): void {
+    this.#mux.close();
   }
 
   /** Sends a request and returns the room's final reply (`err` replies other than ROOM_MOVED included). */
@@ -59,7 +64,7 @@ export class RoomRouter {
     while (performance.now() < deadline) {
       const timeout = Math.max(50, Math.min(this.#timeout, deadline - performance.now()));
       try {
-        const msg = await this.nc.request(subject, data, { timeout });
+        const msg = await this.#mux.request(subject, data, timeout);
         const reply = decodeRoomReply(msg.data);
         if (!reply.ok) throw reply.error;
         if (reply.frame.k !== InternalKind.Err || reply.frame.code !== ErrorCode.ROOM_MOVED)
@@ -101,7 +106,7 @@ export class RoomRouter {
     const frame = encodeFrame(fresh ? { ...request, fresh } : request);
     const timeout = Math.max(50, Math.min(this.#timeout * 2, deadline - performance.now()));
     try {
-      const msg = await this.nc.request(this.#names.subjects.place(type), frame, { timeout });
+      const msg = await this.#mux.request(this.#names.subjects.place(type), frame, timeout);
       const reply = decodePlaceReply(msg.data);
       if (
         reply.ok &&
@@ -123,14 +128,7 @@ export class RoomRouter {
   }
 }
 
-function isNoResponders(error: unknown): boolean {
-  const e = error as { isNoResponders?: () => boolean; cause?: { name?: string } } | null;
-  return e?.isNoResponders?.() === true || e?.cause?.name === "NoRespondersError";
-}
-
-function isTimeout(error: unknown): boolean {
-  const e = error as { name?: string; cause?: { name?: string } } | null;
-  return e?.name === "TimeoutError" || e?.cause?.name === "TimeoutError";
-}
+const isNoResponders = (error: unknown) => error instanceof NoRespondersError;
+const isTimeout = (error: unknown) => error instanceof RequestTimeoutError;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -319,6 +319,7 @@ export class Gateway implements ConnectionContext {
     for (const channel of this.#channels.values()) channel.stop();
     this.#channels.clear();
     await this.#member?.stop();
+    this.#router?.close();
     await this.#nc?.drain().catch(() => undefined);
     for (const ws of this.#wss?.clients ?? []) ws.terminate();
     this.#wss?.close();

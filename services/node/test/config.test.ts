@@ -1,7 +1,13 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { ConfigError, nodeConfigFromEnv } from "@rookery/node";
-import { HandlerTimeoutError, InputRejectedError, NotJoinedError } from "@rookery/actors";
+import {
+  HandlerTimeoutError,
+  InputRejectedError,
+  NoRespondersError,
+  NotJoinedError,
+  RequestTimeoutError,
+} from "@rookery/actors";
 
 const docs = readFileSync(new URL("../../../docs/node.md", import.meta.url), "utf8");
 
@@ -50,6 +56,8 @@ describe("node config", () => {
       new HandlerTimeoutError(1),
       new InputRejectedError("x"),
       new NotJoinedError("x"),
+      new NoRespondersError("x"),
+      new RequestTimeoutError("x"),
     ];
     const codes = errors.map((e) => e.code);
     expect(new Set(codes).size).toBe(codes.length);
