@@ -14,9 +14,10 @@ import { spawnChild, startNatsServer, until, type ChildHandle } from "@rookery/t
 import { startNode } from "../../services/node/test/nodes";
 import { startGatewayProcess } from "../../services/gateway/test/harness";
 import { hello, stats } from "./gateway";
+import { BENCH_ROOMS } from "./bench-rooms";
 import { report } from "./report";
 
-const CLIENTS = 5000;
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 5000);
 const ROOMS = 50;
 const ROUNDS = 2000;
 
@@ -78,7 +79,12 @@ async function colyseus() {
 }
 
 /** Rookery clients are raw protocol sockets (as light as the Colyseus client allows). */
-async function joinedClient(url: string, user: string, room: string): Promise<WebSocket> {
+async function joinedClient(
+  url: string,
+  user: string,
+  room: string,
+  type = "party",
+): Promise<WebSocket> {
   const ws = await hello(url, user);
   await new Promise<void>((resolve, reject) => {
     ws.once("message", (data: Buffer) => {
@@ -86,9 +92,52 @@ async function joinedClient(url: string, user: string, room: string): Promise<We
       if (f.ok && f.frame.k === ServerKind.Joined) resolve();
       else reject(new Error(`${user} could not join`));
     });
-    ws.send(encodeFrame({ k: ClientKind.Join, ref: 1, room: { type: "party", id: room } }));
+    ws.send(encodeFrame({ k: ClientKind.Join, ref: 1, room: { type, id: room } }));
   });
   return ws;
+}
+
+function left(ws: WebSocket, room: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onMessage = (data: Buffer) => {
+      const f = decodeServerFrame(data);
+      if (!f.ok || f.frame.k !== ServerKind.Left) return;
+      ws.off("message", onMessage);
+      resolve();
+    };
+    ws.on("message", onMessage);
+    ws.send(encodeFrame({ k: ClientKind.Leave, ref: 2, room: { type: "party", id: room } }));
+  });
+}
+
+/** One client alternating `add` and `remove` in a room of `type`, each until its ack. */
+async function roundTrip(url: string, type: string) {
+  const solo = await joinedClient(url, `solo-${type}`, `solo-${type}`, type);
+  const times: number[] = [];
+  let id = "";
+  for (let i = 0; i < ROUNDS + 200; i++) {
+    const started = performance.now();
+    const seq = i + 1;
+    const reply = new Promise<string>((resolve) => {
+      const onMessage = (data: Buffer) => {
+        const f = decodeServerFrame(data);
+        if (!f.ok || f.frame.k !== ServerKind.Ack || f.frame.seq !== seq) return;
+        solo.off("message", onMessage);
+        // A resent input (its first reply was late) is acknowledged `dup`, without a result.
+        resolve((f.frame.result as { id?: string } | undefined)?.id ?? "");
+      };
+      solo.on("message", onMessage);
+    });
+    const adding = id === "";
+    const [kind, body] = adding ? ["add", { title: "song" }] : ["remove", { id }];
+    const room = { type, id: `solo-${type}` };
+    solo.send(encodeFrame({ k: ClientKind.Input, room, seq, type: kind, body }));
+    const result = await reply;
+    id = adding ? result : "";
+    if (i >= 200) times.push(performance.now() - started);
+  }
+  solo.terminate();
+  return stats(times);
 }
 
 async function rookery() {
@@ -97,6 +146,7 @@ async function rookery() {
   try {
     const node = await startNode(nats.url, "bench_cy", "cy-node", {
       ROOKERY_IDLE_MS: "0",
+      ...BENCH_ROOMS,
       ...PROBE,
     });
     children.push(node);
@@ -115,38 +165,15 @@ async function rookery() {
     const gateway = ((await retained(gw.child)) - gwBefore) / sockets.length;
     const nodePart = ((await retained(node)) - nodeBefore) / sockets.length;
     const perClient = gateway + nodePart;
+    // Leaving at once, as the Colyseus clients do (a dropped socket would leave 5 s later, mid-measurement).
+    for (let i = 0; i < sockets.length; i += 100) {
+      await Promise.all(sockets.slice(i, i + 100).map((ws, j) => left(ws, `c${(i + j) % ROOMS}`)));
+    }
     for (const ws of sockets) ws.terminate();
 
-    const solo = await joinedClient(gw.url, "solo", "solo-room");
-    const times: number[] = [];
-    let id = "";
-    for (let i = 0; i < ROUNDS + 200; i++) {
-      const started = performance.now();
-      const seq = i + 1;
-      const reply = new Promise<string>((resolve) => {
-        const onMessage = (data: Buffer) => {
-          const f = decodeServerFrame(data);
-          if (!f.ok || f.frame.k !== ServerKind.Ack || f.frame.seq !== seq) return;
-          solo.off("message", onMessage);
-          resolve((f.frame.result as { id: string }).id);
-        };
-        solo.on("message", onMessage);
-      });
-      const [type, body] = i % 2 === 0 ? ["add", { title: "song" }] : ["remove", { id }];
-      solo.send(
-        encodeFrame({
-          k: ClientKind.Input,
-          room: { type: "party", id: "solo-room" },
-          seq,
-          type,
-          body,
-        }),
-      );
-      id = await reply;
-      if (i >= 200) times.push(performance.now() - started);
-    }
-    solo.terminate();
-    return { perClient, gateway, node: nodePart, ...stats(times) };
+    const durable = await roundTrip(gw.url, "party");
+    const ephemeral = await roundTrip(gw.url, "eparty");
+    return { perClient, gateway, node: nodePart, ...durable, ephemeral };
   } finally {
     for (const child of children) await child.kill("SIGKILL");
     await nats.stop();
@@ -171,8 +198,18 @@ export async function runColyseus(): Promise<void> {
   });
   report(
     "side by side with Colyseus (5,000 clients in 50 rooms; add/remove round trip)",
-    [row("colyseus 0.16 (1 process)", c), row("rookery (gateway + node)", r)],
+    [
+      row("colyseus 0.16 (1 process)", c),
+      row("rookery (gateway + node), durable party", r),
+      {
+        ...row("rookery, ephemeral party (no journal)", { ...r, ...r.ephemeral }),
+        bytes_per_client: "",
+        of_which: "",
+      },
+    ],
     {
+      ephemeralP50Ratio: Math.round((r.ephemeral.p50 / c.p50) * 100) / 100,
+      ephemeralP99Ratio: Math.round((r.ephemeral.p99 / c.p99) * 100) / 100,
       memoryRatio: Math.round((r.perClient / c.perClient) * 100) / 100,
       p50Ratio: Math.round((r.p50 / c.p50) * 100) / 100,
       p99Ratio: Math.round((r.p99 / c.p99) * 100) / 100,

@@ -6,14 +6,15 @@
  * stepped up until a system no longer keeps up. Rookery's side is the
  * `rookery load` generator (`runLoad`); Colyseus's is the same loop with its
  * own SDK. Both servers run on this machine: Colyseus as one process; Rookery
- * as one nats-server, one node (the durable `party` room: every input is
- * journaled before its ack) and one gateway.
+ * as one nats-server, one node and one gateway, with the durable `party`
+ * room (every input journaled before its ack) and its ephemeral twin.
  */
 import { Client as ColyseusClient, type Room as ColyseusRoom } from "colyseus.js";
 import { runLoad, type LoadReport } from "@rookery/cli";
 import { spawnChild, startNatsServer, type ChildHandle } from "@rookery/testkit";
 import { startNode } from "../../services/node/test/nodes";
 import { SECRET, startGatewayProcess } from "../../services/gateway/test/harness";
+import { BENCH_ROOMS } from "./bench-rooms";
 import { latencies, report, round } from "./report";
 
 const CLIENTS = 100;
@@ -107,11 +108,12 @@ async function colyseus(): Promise<Step[]> {
   }
 }
 
-async function rookery(): Promise<Step[]> {
+async function rookery(type: string): Promise<Step[]> {
   const nats = await startNatsServer();
   const children: ChildHandle[] = [];
   try {
-    children.push(await startNode(nats.url, "bench_load", "load-node", { ROOKERY_IDLE_MS: "0" }));
+    const env = { ROOKERY_IDLE_MS: "0", ...BENCH_ROOMS };
+    children.push(await startNode(nats.url, "bench_load", "load-node", env));
     const limits = { ROOKERY_RATE_PER_SEC: "1000000", ROOKERY_BURST: "1000000" };
     const gw = await startGatewayProcess(nats.url, "bench_load", "load-gw", limits);
     children.push(gw.child);
@@ -124,7 +126,8 @@ async function rookery(): Promise<Step[]> {
         rooms: ROOMS,
         rate,
         duration: SECONDS,
-        type: "party",
+        type,
+        queue: true,
         roomPrefix: `step-${rate}`,
       });
       steps.push(fromLoad(rate, load));
@@ -138,10 +141,12 @@ async function rookery(): Promise<Step[]> {
 
 export async function runLoadBench(): Promise<void> {
   const c = await colyseus();
-  const r = await rookery();
+  const r = await rookery("party");
+  const e = await rookery("eparty");
   const rows = RATES.flatMap((_, i) => [
     { system: "colyseus 0.16 (1 process)", ...c[i]! },
     { system: "rookery (gateway + node, durable)", ...r[i]! },
+    { system: "rookery (gateway + node, ephemeral)", ...e[i]! },
   ]);
   report(
     `same load on both (${CLIENTS} clients in ${ROOMS} rooms, ${SECONDS} s per step, add/remove)`,
@@ -152,6 +157,8 @@ export async function runLoadBench(): Promise<void> {
         throughputRatio: round(r[i]!.ackedPerSec / c[i]!.ackedPerSec, 2),
         p50Ratio: round(r[i]!.p50 / c[i]!.p50, 2),
         p99Ratio: round(r[i]!.p99 / c[i]!.p99, 2),
+        ephemeralThroughputRatio: round(e[i]!.ackedPerSec / c[i]!.ackedPerSec, 2),
+        ephemeralP99Ratio: round(e[i]!.p99 / c[i]!.p99, 2),
       })),
     },
   );

@@ -18,8 +18,10 @@ export interface LoadOptions {
   duration?: number;
   /** Room type. @default "party" */
   type?: string;
-  /** Input type; "party" without one alternates `add` and `remove` so the queue never fills. */
+  /** Input type; without one, a party queue (see `queue`) alternates `add` and `remove`, others send `ping`. */
   input?: string;
+  /** The room is a party queue (alternate `add` and `remove`, so it never fills). @default type === "party" */
+  queue?: boolean;
   /** Input body (JSON) for a custom input type. @default null */
   body?: Value;
   /** Room id prefix. @default "load" */
@@ -115,7 +117,9 @@ async function drive(
 /** The party default keeps the queue short: add an item, then remove it. */
 function nextInput(o: LoadOptions, added: string | undefined): [string, Value] {
   if (o.input) return [o.input, o.body ?? null];
-  if (o.type === "party") return added ? ["remove", { id: added }] : ["add", { title: "load" }];
+  if (o.queue ?? o.type === "party") {
+    return added ? ["remove", { id: added }] : ["add", { title: "load" }];
+  }
   return ["ping", null];
 }
 

@@ -107,6 +107,7 @@ function buildProgram(
     .option("-d, --duration <s>", "seconds of load", positive, 10)
     .option("-t, --type <type>", "room type", "party")
     .option("-i, --input <type>", "input type (default for party: add, then remove)")
+    .option("-q, --queue", "the room type is a party queue: alternate add and remove")
     .option("-b, --body <json>", "input body as JSON", json)
     .action((opts: LoadOptions) => selectLoad(opts));
   return program;

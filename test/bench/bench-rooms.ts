@@ -1,0 +1,20 @@
+/**
+ * Room types only the benchmarks load (ROOKERY_ROOM_MODULES): the party
+ * queue without a journal, to compare with Colyseus, which keeps nothing.
+ */
+import { Durability, type RoomDefinition } from "@rookery/actors";
+import { partyQueueRoom } from "@rookery/examples";
+
+export const ephemeralPartyRoom: RoomDefinition<unknown, never> = {
+  ...(partyQueueRoom as unknown as RoomDefinition<unknown, never>),
+  type: "eparty",
+  durability: Durability.Ephemeral,
+};
+
+/** Node environment that loads the test rooms and these (for `startNode`). */
+export const BENCH_ROOMS = {
+  ROOKERY_ROOM_MODULES: [
+    new URL("../../packages/actors/test/fixtures/rooms.ts", import.meta.url).pathname,
+    new URL("./bench-rooms.ts", import.meta.url).pathname,
+  ].join(","),
+};
