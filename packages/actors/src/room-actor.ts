@@ -115,6 +115,12 @@ export class RoomActor {
   #moving: string | undefined;
   #lastActivity = performance.now();
   #dirty = false;
+  /**
+   * Events of entries applied in the running handler batch whose commit has
+   * not run yet (oldest first): a join applied later in the same batch
+   * answers with a view that counts them, so its replay must carry them.
+   */
+  #inBatch: CoreEvent[][] = [];
 
   constructor(
     readonly definition: AnyRoom,
@@ -314,7 +320,7 @@ export class RoomActor {
             { k: "join", member: request.member, at },
             () => msg.respond(view!),
             fail,
-            (applied) => (view = encodeFrame(this.#joinedReply(request, applied.events))),
+            () => (view = encodeFrame(this.#joinedReply(request))),
           );
         }
         case InternalKind.Leave: {
@@ -347,9 +353,14 @@ export class RoomActor {
     fail: (reply: ErrReply) => void,
   ): void {
     let checkpoint: Checkpoint | undefined;
+    let mark: number | undefined;
     const apply = (entry: JournalEntry): Applied => {
       checkpoint = this.#core.checkpoint(entry);
-      return this.#core.apply(entry);
+      // Taken before the push, so a rollback cut anywhere truncates exactly what was added.
+      mark = this.#inBatch.length;
+      const applied = this.#core.apply(entry);
+      this.#inBatch.push(applied.events);
+      return applied;
     };
     const job: BatchJob = {
       after: undefined,
@@ -358,7 +369,9 @@ export class RoomActor {
       },
       rollback: () => {
         if (checkpoint) this.#core.restore(checkpoint);
+        if (mark !== undefined) this.#inBatch.length = mark;
         checkpoint = undefined;
+        mark = undefined;
       },
       failed: (error) => () => {
         this.deps.log.error({ err: String(error), room: this.key }, "mailbox turn failed");
@@ -399,6 +412,7 @@ export class RoomActor {
   /** Commits an applied entry (journal or not), then runs its `done`. */
   #commit(commit: PendingCommit): void {
     const { entry, applied, marks, done } = commit;
+    this.#inBatch.shift();
     this.#dirty = true;
     this.#armTimers();
     if (!this.durable) {
@@ -584,7 +598,7 @@ export class RoomActor {
    * history: they are in the replay, and the gateway drops them when they
    * are published, since they are at or below the `joined` seq.
    */
-  #joinedReply(request: RoomJoinRequest, own: CoreEvent[]): RoomReply {
+  #joinedReply(request: RoomJoinRequest): RoomReply {
     const core = this.#core;
     const base = {
       k: InternalKind.Joined,
@@ -598,7 +612,8 @@ export class RoomActor {
       ...(this.#replay ?? []),
       ...this.#committing.flatMap((p) => p.applied.events),
       ...this.#pending.flatMap((p) => p.applied.events),
-      ...own,
+      // The join's own events too: it was applied in this batch.
+      ...this.#inBatch.flat(),
     ];
     const first = buffered[0]?.seq ?? core.seq + 1;
     const sameHistory = this.durable || request.epoch === this.lease.roomEpoch;

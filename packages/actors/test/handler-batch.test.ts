@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { HandlerBatch, RoomCore, type BatchJob, type JournalEntry } from "@rookery/actors";
-import { until } from "@rookery/testkit";
+import { startNatsServer, testNamespace, until } from "@rookery/testkit";
 import { flakyRoom } from "./fixtures/rooms";
-import { memberInfo } from "./helpers";
+import { Cluster, expectKind, InternalKind, memberInfo } from "./helpers";
 
 const alice = memberInfo("alice");
 
@@ -86,5 +86,42 @@ describe("handler batch", () => {
     core.restore(checkpoint);
     expect(core.state).toEqual({ count: 1 });
     expect(core.lastSeq(alice.id)).toBe(1);
+  });
+});
+
+describe("handler batch on a node", () => {
+  test("handler batch - a resume join batched behind inputs replays their events too", async () => {
+    await using server = await startNatsServer();
+    const cluster = new Cluster(server.url, testNamespace("batch resume join"));
+    try {
+      await cluster.node("n1");
+      const router = await cluster.router();
+      const [alice, bob] = [memberInfo("alice"), memberInfo("bob")];
+      const join = (member: typeof bob, resume?: { since: number; epoch: number }) =>
+        router.request("ledger", "r", { k: InternalKind.Join, member, ...resume });
+      expectKind(await join(alice), InternalKind.Joined);
+      const { seq: seen, epoch } = expectKind(await join(bob), InternalKind.Joined);
+      for (let round = 0; round < 20; round++) {
+        // Sent in one tick, so the node reads them together and applies them in one batch.
+        const inputs = [1, 2, 3].map((i) =>
+          router.request("ledger", "r", {
+            k: InternalKind.Input,
+            member: alice.id,
+            seq: round * 3 + i,
+            type: "add",
+            body: { n: 1, tag: `${round}-${i}` },
+          }),
+        );
+        const rejoin = join({ ...bob, conn: `c-bob-${round}` }, { since: seen, epoch });
+        const resumed = expectKind(await rejoin, InternalKind.Joined);
+        await Promise.all(inputs);
+        // Every event between what bob saw and the view's seq is in the replay, once, in order.
+        expect(resumed.mode).toBe("replay");
+        const expected = Array.from({ length: resumed.seq - seen }, (_, i) => seen + 1 + i);
+        expect(resumed.replay?.map((e) => e.seq)).toEqual(expected);
+      }
+    } finally {
+      await cluster.close();
+    }
   });
 });
