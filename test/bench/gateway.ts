@@ -141,24 +141,27 @@ async function endToEnd(url: string, roomType: string, inputType: string) {
 }
 
 /**
- * The ack-only round trip again, on a node whose handlers run without a time
- * budget (ROOKERY_HANDLER_BUDGET_MS=0): what the per-call `vm` watchdog costs.
+ * The ack-only round trip on a node and gateway of their own, started with
+ * `env`: what the handler budget (a `vm` timeout per budgeted call) costs
+ * beside no budget at all, in the same conditions. Stopped after.
  */
-async function withoutHandlerBudget(natsUrl: string, children: ChildHandle[]) {
-  const prefix = `${PREFIX}_nobudget`;
-  children.push(
-    await startNode(natsUrl, prefix, "bench-node-nb", {
-      ROOKERY_IDLE_MS: "0",
-      ROOKERY_HANDLER_BUDGET_MS: "0",
-    }),
-  );
-  const gw = await startGatewayProcess(natsUrl, prefix, "bench-gw-nb", {
+async function ackOnlyWith(natsUrl: string, name: string, env: Record<string, string>) {
+  const prefix = `${PREFIX}_${name}`;
+  const node = await startNode(natsUrl, prefix, `bench-node-${name}`, {
+    ROOKERY_IDLE_MS: "0",
+    ...env,
+  });
+  const gw = await startGatewayProcess(natsUrl, prefix, `bench-gw-${name}`, {
     ROOKERY_RATE_PER_SEC: "1000000",
     ROOKERY_BURST: "1000000",
   });
-  children.push(gw.child);
-  await endToEnd(gw.url, "ecounter", "add");
-  return endToEnd(gw.url, "ecounter", "bump");
+  try {
+    await endToEnd(gw.url, "ecounter", "add");
+    return await endToEnd(gw.url, "ecounter", "bump");
+  } finally {
+    await gw.child.kill("SIGKILL");
+    await node.kill("SIGKILL");
+  }
 }
 
 async function gatewayMemory(gatewayPort: number): Promise<{ rss: number; heap: number }> {
@@ -217,7 +220,9 @@ export async function runGateway(): Promise<void> {
     const ackOnly = await endToEnd(gw.url, "ecounter", "bump");
     const ephemeral = await endToEnd(gw.url, "ecounter", "add");
     const durable = await endToEnd(gw.url, "counter", "add");
-    const unbudgeted = await withoutHandlerBudget(server.url, children);
+    // Each on a pair of its own, one after the other, in the same conditions.
+    const budgeted = await ackOnlyWith(server.url, "budget", {});
+    const unbudgeted = await ackOnlyWith(server.url, "none", { ROOKERY_HANDLER_BUDGET_MS: "0" });
     const base = { p50: ws.p50 + nats.p50, p99: ws.p99 + nats.p99 };
     const ratio = (x: { p50: number; p99: number }) => ({
       p50: round(x.p50 / base.p50, 2),
@@ -238,7 +243,8 @@ export async function runGateway(): Promise<void> {
       row("e2e ephemeral, ack only", ackOnly),
       row("e2e ephemeral, event + ack", ephemeral),
       row("e2e durable, event + ack", durable),
-      row("e2e ephemeral, ack only, no handler budget", unbudgeted),
+      row("ack only, own pair: handler budget (default)", budgeted),
+      row("ack only, own pair: no handler budget", unbudgeted),
     ];
     report("gateway round trip", rows, {
       rounds: ROUNDS,
@@ -246,6 +252,7 @@ export async function runGateway(): Promise<void> {
       ackOnly: ratio(ackOnly),
       ephemeral: ratio(ephemeral),
       durable: ratio(durable),
+      ackOnlyOwnPairBudget: ratio(budgeted),
       ackOnlyNoHandlerBudget: ratio(unbudgeted),
     });
     const idle = await idleClients(gw.url, gw.port);
