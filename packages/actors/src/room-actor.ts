@@ -7,7 +7,6 @@ import {
   encodeFrame,
   ErrorCode,
   InternalKind,
-  ResumeMode,
   type ErrReply,
   type Names,
   type RoomEvent,
@@ -35,8 +34,9 @@ import { PresenceMirror } from "./presence-mirror";
 import type { ResolvedRuntimeOptions } from "./options";
 import { Durability, type RoomDefinition } from "./room";
 import type { BatchJob, HandlerBatch } from "./handler-batch";
+import { joinedReply, visibleState } from "./join-view";
+import { RoomClock } from "./room-clock";
 import { RoomCore, type Applied, type Checkpoint, type CoreEvent } from "./room-core";
-import { runWithBudget } from "./sandbox";
 
 export interface ActorDeps {
   nc: NatsConnection;
@@ -104,8 +104,7 @@ export class RoomActor {
   #purging: Promise<unknown> | undefined;
   // Created on first use: most rooms are idle, and each one costs memory (budget: 4 KB a room).
   #replay: RoomEvent[] | undefined;
-  #timers: Map<string, NodeJS.Timeout> | undefined;
-  #ticker: NodeJS.Timeout | undefined;
+  #clock: RoomClock | undefined;
   #snapshotTimer: NodeJS.Timeout | undefined;
   #quietTimer: NodeJS.Timeout | undefined;
   #snapshotting: Promise<void> | undefined;
@@ -143,7 +142,7 @@ export class RoomActor {
   }
   /** Rooms with armed timers or ticks keep running (a chess clock must not sleep). */
   get busy(): boolean {
-    return this.#ticker !== undefined || (this.#timers?.size ?? 0) > 0 || this.#pending.length > 0;
+    return (this.#clock?.busy ?? false) || this.#pending.length > 0;
   }
   /** Requests applied and waiting for their journal append: the mailbox depth. */
   get pendingCount(): number {
@@ -592,22 +591,8 @@ export class RoomActor {
     return frames;
   }
 
-  /**
-   * The join's answer as of now. Events up to `seq` that are not published
-   * yet (their entries still committing, the join's own included) count as
-   * history: they are in the replay, and the gateway drops them when they
-   * are published, since they are at or below the `joined` seq.
-   */
+  /** The join's answer as of now (it is being applied in this batch). */
   #joinedReply(request: RoomJoinRequest): RoomReply {
-    const core = this.#core;
-    const base = {
-      k: InternalKind.Joined,
-      epoch: this.lease.roomEpoch,
-      seq: core.seq,
-      members: core.members(),
-      leader: core.leader,
-    };
-    const since = request.since;
     const buffered: (RoomEvent | CoreEvent)[] = [
       ...(this.#replay ?? []),
       ...this.#committing.flatMap((p) => p.applied.events),
@@ -615,18 +600,19 @@ export class RoomActor {
       // The join's own events too: it was applied in this batch.
       ...this.#inBatch.flat(),
     ];
-    const first = buffered[0]?.seq ?? core.seq + 1;
-    const sameHistory = this.durable || request.epoch === this.lease.roomEpoch;
-    if (since !== undefined && sameHistory && since >= first - 1 && since <= core.seq) {
-      const replay = buffered
-        .filter((e) => e.seq > since && (!e.to || e.to.includes(request.member.id)))
-        .map((e) => ({ seq: e.seq, type: e.type, body: e.body }));
-      return { ...base, mode: ResumeMode.Replay, replay };
-    }
-    const state = this.#visibleState(request.member.id);
-    return state === undefined
-      ? { ...base, mode: ResumeMode.Snapshot }
-      : { ...base, mode: ResumeMode.Snapshot, state };
+    return joinedReply(request, {
+      core: this.#core,
+      epoch: this.lease.roomEpoch,
+      durable: this.durable,
+      buffered,
+      stateFor: (id) =>
+        visibleState(this.definition, this.#core, id, this.deps.options.handlerBudgetMs, (e) =>
+          this.deps.log.warn(
+            { err: String(e), room: this.key },
+            "visibleState failed: state withheld",
+          ),
+        ),
+    });
   }
 
   /** Joins and leaves change their member's presence record, and a lead change two flags. */
@@ -660,26 +646,6 @@ export class RoomActor {
     return { member: id, user, name, gateway, gatewayEpoch, conn, joinedAt, leader };
   }
 
-  /**
-   * The state as this member may see it (the room type's `visibleState`, if
-   * any). A filter that fails hides the whole state rather than leak it.
-   */
-  #visibleState(memberId: string): Value | undefined {
-    const state = this.#core.state;
-    const filter = this.definition.visibleState;
-    const member = this.#core.members().find((m) => m.id === memberId);
-    if (!filter || !member) return state as Value;
-    try {
-      return runWithBudget(() => filter(state, member), this.deps.options.handlerBudgetMs);
-    } catch (error) {
-      this.deps.log.warn(
-        { err: String(error), room: this.key },
-        "visibleState failed: state withheld",
-      );
-      return undefined;
-    }
-  }
-
   #rejection(error: unknown, entry: JournalEntry): ErrReply {
     const code = (error as { code?: string }).code;
     if (code === "NOT_JOINED") return err(ErrorCode.NOT_JOINED, (error as Error).message);
@@ -705,31 +671,24 @@ export class RoomActor {
   }
 
   #armTimers(): void {
-    for (const [name, dueAt] of Object.entries(this.#core.timers)) {
-      const timers = (this.#timers ??= new Map());
-      if (timers.has(`${name}@${dueAt}`)) continue;
-      for (const key of timers.keys()) if (key.startsWith(`${name}@`)) this.#clearTimer(key);
-      const timer = setTimeout(
-        () => {
-          timers.delete(`${name}@${dueAt}`);
-          const still = () => this.#core.timers[name] === dueAt;
-          if (still()) this.#submit({ k: "timer", name, at: Math.max(dueAt, Date.now()) }, still);
-        },
-        Math.max(0, dueAt - Date.now()),
-      );
-      timers.set(`${name}@${dueAt}`, timer);
-    }
-  }
-
-  #clearTimer(key: string): void {
-    clearTimeout(this.#timers?.get(key));
-    this.#timers?.delete(key);
+    const due = this.#core.timers;
+    if (Object.keys(due).length > 0) this.#roomClock().arm(due);
   }
 
   #startTicks(): void {
     const tickMs = this.definition.tickMs;
-    if (!tickMs || !this.definition.onTick) return;
-    this.#ticker = setInterval(() => this.#submit({ k: "tick", at: Date.now() }), tickMs);
+    if (tickMs && this.definition.onTick) this.#roomClock().startTicks(tickMs);
+  }
+
+  #roomClock(): RoomClock {
+    this.#clock ??= new RoomClock(
+      (name, dueAt) => {
+        const still = () => this.#core.timers[name] === dueAt;
+        if (still()) this.#submit({ k: "timer", name, at: Math.max(dueAt, Date.now()) }, still);
+      },
+      () => this.#submit({ k: "tick", at: Date.now() }),
+    );
+    return this.#clock;
   }
 
   #dropGhosts(): void {
@@ -752,11 +711,9 @@ export class RoomActor {
   }
 
   #clearTimers(): void {
-    for (const key of [...(this.#timers?.keys() ?? [])]) this.#clearTimer(key);
-    clearInterval(this.#ticker);
+    this.#clock?.stop();
     clearInterval(this.#snapshotTimer);
     clearTimeout(this.#quietTimer);
-    this.#ticker = undefined;
   }
 
   #halt(reason: string): void {
