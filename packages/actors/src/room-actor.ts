@@ -415,6 +415,9 @@ export class RoomActor {
     this.#dirty = true;
     this.#armTimers();
     if (!this.durable) {
+      // Past the node's fail-stop deadline nothing is acknowledged: (durable
+      // rooms learn it from their fenced append) the room is another node's.
+      if (!this.deps.alive()) return commit.fail(moved("node is not live"));
       this.#publish(applied.events);
       if (marks) this.#mirror().mark(marks);
       return done(applied);
