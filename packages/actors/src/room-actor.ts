@@ -415,8 +415,8 @@ export class RoomActor {
     this.#dirty = true;
     this.#armTimers();
     if (!this.durable) {
-      // Past the node's fail-stop deadline nothing is acknowledged: (durable
-      // rooms learn it from their fenced append) the room is another node's.
+      // Past the node's fail-stop deadline nothing is acknowledged: the room
+      // is another node's now (a durable room learns it from its fenced append).
       if (!this.deps.alive()) return commit.fail(moved("node is not live"));
       this.#publish(applied.events);
       if (marks) this.#mirror().mark(marks);
