@@ -28,6 +28,7 @@ import {
   encodeSnapshot,
   type EpochMarker,
   type JournalEntry,
+  type Snapshot,
 } from "./journal";
 import { lastJournalMessage, readJournalFrom } from "./journal-reader";
 import { PresenceMirror } from "./presence-mirror";
@@ -36,6 +37,7 @@ import { Durability, type RoomDefinition } from "./room";
 import type { BatchJob, HandlerBatch } from "./handler-batch";
 import { joinedReply, visibleState } from "./join-view";
 import { RoomClock } from "./room-clock";
+import { RoomSnapshots } from "./room-snapshots";
 import { RoomCore, type Applied, type Checkpoint, type CoreEvent } from "./room-core";
 
 export interface ActorDeps {
@@ -89,7 +91,7 @@ export class RoomActor {
   readonly #eventSubject: string;
   #core!: RoomCore;
   #journal: FencedJournal | undefined;
-  #snapshotFence!: FencedKey;
+  #snapshots!: RoomSnapshots;
   #sub: Subscription | undefined;
   #pending: PendingCommit[] = [];
   /** The batch whose journal append is in flight. */
@@ -97,23 +99,14 @@ export class RoomActor {
   /** Applied inputs whose journal append has not completed, by `member#seq`. */
   #uncommitted: Map<string, PendingCommit> | undefined;
   #flushing: Promise<void> | undefined;
-  #sinceSnapshot = 0;
   #presence: PresenceMirror | undefined;
-  /** Journal messages appended since the last purge. */
-  #unpurged = 0;
-  #purging: Promise<unknown> | undefined;
   // Created on first use: most rooms are idle, and each one costs memory (budget: 4 KB a room).
   #replay: RoomEvent[] | undefined;
   #clock: RoomClock | undefined;
-  #snapshotTimer: NodeJS.Timeout | undefined;
-  #quietTimer: NodeJS.Timeout | undefined;
-  #snapshotting: Promise<void> | undefined;
-  #snapshotBusy = false;
   #stopped: string | undefined;
   /** Set while handing over: requests get ROOM_MOVED (retried at once) instead of silence. */
   #moving: string | undefined;
   #lastActivity = performance.now();
-  #dirty = false;
   /**
    * Events of entries applied in the running handler batch whose commit has
    * not run yet (oldest first): a join applied later in the same batch
@@ -148,6 +141,14 @@ export class RoomActor {
   get pendingCount(): number {
     return this.#pending.length;
   }
+  /** The room as of now, for a journal whose last sequence is `journalSeq` (RoomSnapshots). */
+  snapshot(journalSeq: number): Snapshot {
+    return this.#core.snapshot(this.lease.roomEpoch, journalSeq);
+  }
+  /** The journal's last sequence, 0 for an ephemeral room (RoomSnapshots). */
+  journalSeq(): number {
+    return this.#journal?.revision ?? 0;
+  }
   get memberCount(): number {
     return this.#core.storedMembers().length;
   }
@@ -162,13 +163,13 @@ export class RoomActor {
     const { buckets, js, jsm } = this.deps;
     const subject = buckets.names.journalSubject(this.room.type, this.room.id);
     const stream = buckets.names.journalStream;
-    this.#sinceSnapshot = 0;
     const t0 = performance.now();
     const { entry, last } = await (prefetched ??
       RoomActor.prefetch(this.deps, this.room, this.durable));
     const snapshot = entry?.operation === "PUT" ? decodeSnapshot(entry.value) : null;
     const revision = entry?.revision ?? 0;
-    this.#snapshotFence = new FencedKey(buckets.state, this.key, revision, this.deps.alive);
+    const snapshotFence = new FencedKey(buckets.state, this.key, revision, this.deps.alive);
+    this.#snapshots = new RoomSnapshots(this, snapshotFence, this.deps);
     const budget = this.deps.options.handlerBudgetMs;
     this.#core = new RoomCore(this.definition, this.room, snapshot, budget);
     let journalSeq = snapshot?.journalSeq ?? 0;
@@ -196,7 +197,7 @@ export class RoomActor {
     const t2 = performance.now();
     // Writing the snapshot at the revision we read fences a zombie's snapshot writes.
     const state = encodeSnapshot(this.#core.snapshot(this.lease.roomEpoch, journalSeq));
-    fences.push(this.#snapshotFence.write(state));
+    fences.push(snapshotFence.write(state));
     await Promise.all(fences);
     this.#subscribe();
     this.#armTimers();
@@ -236,11 +237,11 @@ export class RoomActor {
     // On drain, a durable room hands over at once: its journal already holds
     // everything, and the next owner replays the few entries since the last
     // snapshot. Ephemeral rooms (and idle passivation) snapshot first.
-    if (!(this.durable && reason === "drain")) await this.#writeSnapshot();
+    if (!(this.durable && reason === "drain")) await this.#snapshots.write();
     // The last leaves' presence writes go out before the room stops writing:
     // a room that passivates empty may not be activated again for a long time.
     await this.#presence?.idle();
-    await this.#purging;
+    await this.#snapshots.purging;
     this.#halt(reason);
     await release(this.lease);
     // Draining (not just unsubscribing) keeps answering requests that were
@@ -412,7 +413,7 @@ export class RoomActor {
   #commit(commit: PendingCommit): void {
     const { entry, applied, marks, done } = commit;
     this.#inBatch.shift();
-    this.#dirty = true;
+    this.#snapshots.dirty = true;
     this.#armTimers();
     if (!this.durable) {
       // Past the node's fail-stop deadline nothing is acknowledged: the room
@@ -479,7 +480,6 @@ export class RoomActor {
         return this.stop(`journal: ${(error as Error).name}`);
       }
       this.deps.onJournal?.(performance.now() - started, batch.length);
-      this.#unpurged++;
       this.#committing = [];
       for (const p of batch) {
         this.#forget(p);
@@ -487,85 +487,9 @@ export class RoomActor {
         if (p.marks && !this.#stopped) this.#mirror().mark(p.marks);
         p.done(p.applied);
       }
-      this.#sinceSnapshot += batch.length;
-      if (this.#sinceSnapshot >= this.deps.options.snapshotEvery) this.#snapshotSoon();
+      this.#snapshots.journaled(batch.length);
     }
-    this.#snapshotWhenQuiet();
-  }
-
-  /**
-   * A room that goes quiet gets a snapshot, so that whoever activates it next
-   * (after a crash, most urgently) replays few journal messages: each one is
-   * a round trip, and a node re-homing hundreds of rooms pays them all.
-   */
-  #snapshotWhenQuiet(delay = this.deps.options.quietSnapshotMs): void {
-    if (delay <= 0 || this.#stopped || this.#sinceSnapshot === 0) return;
-    clearTimeout(this.#quietTimer);
-    this.#quietTimer = setTimeout(() => {
-      this.#quietTimer = undefined;
-      void this.#writeSnapshot();
-    }, delay);
-  }
-
-  /** Past `snapshotEvery` entries: snapshot now, beside the appends that go on. */
-  #snapshotSoon(): void {
-    if (this.#snapshotBusy) return;
-    clearTimeout(this.#quietTimer);
-    this.#quietTimer = undefined;
-    void this.#writeSnapshot();
-  }
-
-  /** Snapshot writes never overlap: they share one fence, so each waits for the one before. */
-  #writeSnapshot(): Promise<void> {
-    const next = (this.#snapshotting ?? Promise.resolve()).then(() => this.#snapshotOnce());
-    this.#snapshotting = next;
-    return next;
-  }
-
-  async #snapshotOnce(): Promise<void> {
-    if (!this.#dirty || this.#stopped) return;
-    // Entries still being appended may be in this snapshot: numbered, they are
-    // skipped when the journal is replayed after it.
-    const journalSeq = this.#journal?.revision ?? 0;
-    const included = this.#sinceSnapshot;
-    this.#dirty = false;
-    this.#snapshotBusy = true;
-    try {
-      await this.#snapshotFence.write(
-        encodeSnapshot(this.#core.snapshot(this.lease.roomEpoch, journalSeq)),
-      );
-      this.#sinceSnapshot = Math.max(0, this.#sinceSnapshot - included);
-      this.#purgeJournal(journalSeq);
-    } catch (error) {
-      this.deps.log.error(
-        { err: String(error), room: this.key },
-        "snapshot write failed: stopping room",
-      );
-      this.stop(`snapshot: ${(error as Error).name}`);
-    } finally {
-      this.#snapshotBusy = false;
-    }
-  }
-
-  /**
-   * Drops journal messages a snapshot made useless, once enough piled up
-   * (one API call per PURGE_EVERY appends, not per snapshot). It keeps the
-   * message at `journalSeq`: the next append is fenced on the subject's
-   * last sequence, which must still exist.
-   */
-  #purgeJournal(journalSeq: number): void {
-    if (!this.durable || this.#purging || this.#unpurged < PURGE_EVERY) return;
-    const { jsm, buckets } = this.deps;
-    const filter = buckets.names.journalSubject(this.room.type, this.room.id);
-    const appends = this.#unpurged;
-    this.#purging = jsm.streams
-      .purge(buckets.names.journalStream, { filter, seq: journalSeq })
-      .then(
-        () => (this.#unpurged -= appends),
-        (error: unknown) =>
-          this.deps.log.warn({ err: String(error), room: this.key }, "journal purge failed"),
-      )
-      .finally(() => (this.#purging = undefined));
+    this.#snapshots.quiet();
   }
 
   #publish(events: CoreEvent[]): void {
@@ -705,18 +629,12 @@ export class RoomActor {
     // keys would cost a consumer per room when a node re-homes hundreds.)
     const members = this.#core.storedMembers().map((m) => m.id);
     if (!this.durable && members.length > 0) this.#mirror().reconcile(members);
-    if (!this.durable) {
-      this.#snapshotTimer = setInterval(
-        () => void this.#writeSnapshot(),
-        this.deps.options.snapshotMs,
-      );
-    }
+    if (!this.durable) this.#snapshots.startPeriodic();
   }
 
   #clearTimers(): void {
     this.#clock?.stop();
-    clearInterval(this.#snapshotTimer);
-    clearTimeout(this.#quietTimer);
+    this.#snapshots?.stop();
   }
 
   #halt(reason: string): void {
@@ -727,9 +645,6 @@ export class RoomActor {
     this.deps.onStopped(this, reason);
   }
 }
-
-/** Journal messages a room appends between two purges of what its snapshots cover. */
-const PURGE_EVERY = 32;
 
 const noop = () => {};
 
