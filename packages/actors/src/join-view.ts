@@ -1,7 +1,6 @@
 import {
   InternalKind,
   ResumeMode,
-  type RoomEvent,
   type RoomJoinRequest,
   type RoomReply,
   type Value,
@@ -21,7 +20,7 @@ export interface JoinViewSource {
    * published ones (the replay buffer) and those whose entries are still
    * committing, the join's own included.
    */
-  buffered: (RoomEvent | CoreEvent)[];
+  buffered: CoreEvent[];
   /** The state as this member may see it; undefined withholds it. */
   stateFor: (memberId: string) => Value | undefined;
 }

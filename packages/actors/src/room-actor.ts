@@ -7,6 +7,7 @@ import {
   encodeFrame,
   ErrorCode,
   InternalKind,
+  ServerKind,
   type ErrReply,
   type Names,
   type RoomEvent,
@@ -101,7 +102,7 @@ export class RoomActor {
   #flushing: Promise<void> | undefined;
   #presence: PresenceMirror | undefined;
   // Created on first use: most rooms are idle, and each one costs memory (budget: 4 KB a room).
-  #replay: RoomEvent[] | undefined;
+  #replay: CoreEvent[] | undefined;
   #clock: RoomClock | undefined;
   #stopped: string | undefined;
   /** Set while handing over: requests get ROOM_MOVED (retried at once) instead of silence. */
@@ -494,33 +495,37 @@ export class RoomActor {
 
   #publish(events: CoreEvent[]): void {
     if (this.#stopped || !this.deps.alive()) return;
-    for (const frame of this.#remember(events)) {
-      this.deps.nc.publish(this.#eventSubject, encodeFrame(frame));
-    }
+    this.#remember(events);
+    for (const e of events) this.deps.nc.publish(this.#eventSubject, this.#eventMessage(e));
   }
 
-  /** Keeps events for resumes (the replay buffer) and returns them as frames. */
-  #remember(events: CoreEvent[]): RoomEvent[] {
-    const frames = events.map((e) => {
-      const frame: RoomEvent = {
-        k: InternalKind.Event,
-        epoch: this.lease.roomEpoch,
-        seq: e.seq,
-        type: e.type,
-        body: e.body,
-      };
-      if (e.to) frame.to = e.to;
-      return frame;
-    });
-    if (frames.length > 0) (this.#replay ??= []).push(...frames);
-    const excess = (this.#replay?.length ?? 0) - this.deps.options.replayBuffer;
-    if (excess > 0) this.#replay!.splice(0, excess);
-    return frames;
+  /** The event as published: the client frame encoded once, for gateways to forward as is. */
+  #eventMessage(e: CoreEvent): Uint8Array {
+    const { seq, type, body } = e;
+    const frame = encodeFrame({ k: ServerKind.Event, room: this.room, seq, type, body });
+    const message: RoomEvent = {
+      k: InternalKind.Event,
+      epoch: this.lease.roomEpoch,
+      seq,
+      type,
+      frame,
+    };
+    if (e.to) message.to = e.to;
+    return encodeFrame(message);
+  }
+
+  /** Keeps events for resumes (the replay buffer). */
+  #remember(events: CoreEvent[]): void {
+    if (events.length === 0) return;
+    const replay = (this.#replay ??= []);
+    replay.push(...events);
+    const excess = replay.length - this.deps.options.replayBuffer;
+    if (excess > 0) replay.splice(0, excess);
   }
 
   /** The join's answer as of now (it is being applied in this batch). */
   #joinedReply(request: RoomJoinRequest): RoomReply {
-    const buffered: (RoomEvent | CoreEvent)[] = [
+    const buffered: CoreEvent[] = [
       ...(this.#replay ?? []),
       ...this.#committing.flatMap((p) => p.applied.events),
       ...this.#pending.flatMap((p) => p.applied.events),

@@ -38,6 +38,13 @@ export function asString(
   return v;
 }
 
+/** MessagePack bin: bytes carried as they are (a frame encoded once, forwarded as is). */
+export function asBytes(v: unknown, path: string): Uint8Array {
+  if (!(v instanceof Uint8Array) || v.length === 0)
+    throw new InvalidFieldError(path, "bytes (bin)");
+  return v;
+}
+
 /** Matches a whole-string pattern, reporting the pattern when it does not. */
 export function asPattern(v: unknown, path: string, pattern: RegExp): string {
   return asString(v, path, (s) => pattern.test(s), `a string matching ${pattern.source}`);

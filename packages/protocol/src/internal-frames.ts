@@ -105,7 +105,12 @@ export interface RoomEvent {
   /** Contiguous on this subject: every event, private or not, takes the next seq. */
   seq: number;
   type: string;
-  body: Value;
+  /**
+   * The client `event` frame (docs/protocol.md §7) for this event, encoded
+   * once by the room actor: gateways forward these bytes to their sockets
+   * as they are, without decoding the body or encoding it again per event.
+   */
+  frame: Uint8Array;
   /** Recipients' member ids; absent means every member. */
   to?: string[];
 }

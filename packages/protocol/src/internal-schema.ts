@@ -1,7 +1,6 @@
 /** Validators of gateway ↔ room actor frames (NATS), one per kind and family. */
 import {
   asErrorCode,
-  asEventBody,
   asEventType,
   asJoinedBody,
   asLeaveReason,
@@ -11,6 +10,7 @@ import {
 } from "./client-schema";
 import {
   asBoolean,
+  asBytes,
   asList,
   asMap,
   asOneOf,
@@ -116,13 +116,12 @@ export const roomEventValidators = new Map<string, Validator<RoomEvent>>([
   [
     InternalKind.Event,
     (raw) => {
-      const type = asEventType(field(raw, "type"), "type");
       return compact({
         k: InternalKind.Event,
         epoch: asPositive(field(raw, "epoch"), "epoch"),
         seq: asPositive(field(raw, "seq"), "seq"),
-        type,
-        body: asEventBody(type, field(raw, "body"), "body"),
+        type: asEventType(field(raw, "type"), "type"),
+        frame: asBytes(field(raw, "frame"), "frame"),
         to: optional(field(raw, "to"), (v) =>
           asList(v, "to").map((id, i) => asMemberId(id, `to[${i}]`)),
         ),

@@ -140,7 +140,9 @@ describe("codec - nesting", () => {
     const joined = { epoch: 1, seq: 2, mode: "replay", members, leader: null, replay } as const;
     expect(decodeServerFrame(encodeFrame({ k: "joined", room, ...joined })).ok).toBe(true);
     expect(decodeRoomReply(encodeFrame({ k: "joined", ...joined })).ok).toBe(true);
-    expect(decodeRoomEvent(encodeFrame({ k: "ev", epoch: 1, seq: 2, type: "t", body })).ok).toBe(
+    const frame = encodeFrame({ k: "event", room, seq: 2, type: "t", body });
+    expect(decodeServerFrame(frame).ok).toBe(true);
+    expect(decodeRoomEvent(encodeFrame({ k: "ev", epoch: 1, seq: 2, type: "t", frame })).ok).toBe(
       true,
     );
   });

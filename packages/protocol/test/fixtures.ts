@@ -8,6 +8,7 @@ import {
   decodeRoomReply,
   decodeRoomRequest,
   decodeServerFrame,
+  encodeFrame,
   type AnyFrame,
   type ClientFrame,
   type DecodeResult,
@@ -18,6 +19,7 @@ import {
   type RoomReply,
   type RoomRequest,
   type ServerFrame,
+  type Value,
 } from "@rookery/protocol";
 
 export const room = { type: "chess", id: "g-42" };
@@ -126,9 +128,13 @@ export const roomReplies: RoomReply[] = [
   { k: "err", code: "INPUT_REJECTED", message: "illegal move" },
 ];
 
+/** The client frame a room actor encodes once into each room event. */
+export const eventFrame = (seq: number, type: string, body: Value) =>
+  encodeFrame({ k: "event", room, seq, type, body });
+
 export const roomEvents: RoomEvent[] = [
-  { k: "ev", epoch: 3, seq: 44, type: "moved", body: { san: "e5" } },
-  { k: "ev", epoch: 3, seq: 45, type: "hand", body: ["Ah", "Kd"], to: [alice] },
+  { k: "ev", epoch: 3, seq: 44, type: "moved", frame: eventFrame(44, "moved", { san: "e5" }) },
+  { k: "ev", epoch: 3, seq: 45, type: "hand", frame: eventFrame(45, "hand", ["Ah"]), to: [alice] },
 ];
 
 export const placeRequests: PlaceRequest[] = [{ k: "place", room }];

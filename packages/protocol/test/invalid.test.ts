@@ -47,7 +47,8 @@ describe("codec - size", () => {
     expectError(decodeClientFrame(client), FrameTooLargeError, "FRAME_TOO_LARGE");
     expect(decodeServerFrame(bytesOf({ k: "event", room, seq: 1, type: "t", body })).ok).toBe(true);
     const small = { ...defaultProtocolLimits(), maxInternalFrameBytes: 100 };
-    const event = bytesOf({ k: "ev", epoch: 1, seq: 1, type: "t", body });
+    const frame = bytesOf({ k: "event", room, seq: 1, type: "t", body });
+    const event = bytesOf({ k: "ev", epoch: 1, seq: 1, type: "t", frame });
     expectError(decodeRoomEvent(event, small), FrameTooLargeError, "FRAME_TOO_LARGE");
   });
 });
@@ -326,15 +327,27 @@ const invalidFields: [string, Decode, Record<string, unknown>, string][] = [
   ["an err reply without message", decodeRoomReply, { k: "err", code: "INTERNAL" }, "message"],
   ["an event with epoch 0", decodeRoomEvent, { k: "ev", epoch: 0, seq: 1, type: "t" }, "epoch"],
   [
+    "an event without its frame",
+    decodeRoomEvent,
+    { k: "ev", epoch: 1, seq: 1, type: "t" },
+    "frame",
+  ],
+  [
+    "an event whose frame is not bytes",
+    decodeRoomEvent,
+    { k: "ev", epoch: 1, seq: 1, type: "t", frame: "x" },
+    "frame",
+  ],
+  [
     "an event with `to` not a list",
     decodeRoomEvent,
-    { k: "ev", epoch: 1, seq: 1, type: "t", to: alice },
+    { k: "ev", epoch: 1, seq: 1, type: "t", frame: new Uint8Array([0x80]), to: alice },
     "to",
   ],
   [
     "an event with a bad recipient",
     decodeRoomEvent,
-    { k: "ev", epoch: 1, seq: 1, type: "t", to: [alice, "x"] },
+    { k: "ev", epoch: 1, seq: 1, type: "t", frame: new Uint8Array([0x80]), to: [alice, "x"] },
     "to[1]",
   ],
   [

@@ -1,12 +1,5 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import {
-  decodeRoomEvent,
-  encodeFrame,
-  ServerKind,
-  type EventFrame,
-  type RoomEvent,
-  type RoomRef,
-} from "@rookery/protocol";
+import { decodeRoomEvent, type RoomEvent, type RoomRef } from "@rookery/protocol";
 import { MembershipState, type Delivery, type Membership } from "./membership";
 
 export interface ChannelHooks {
@@ -86,20 +79,9 @@ export class RoomChannel {
     }
   }
 
+  /** The room actor encoded the client frame once (docs/protocol.md §15): it is sent as is. */
   #delivery(event: RoomEvent): Delivery {
-    let bytes: Uint8Array | undefined;
-    const frame: EventFrame = {
-      k: ServerKind.Event,
-      room: this.room,
-      seq: event.seq,
-      type: event.type,
-      body: event.body,
-    };
-    return {
-      epoch: event.epoch,
-      seq: event.seq,
-      to: event.to,
-      bytes: () => (bytes ??= encodeFrame(frame)),
-    };
+    const frame = event.frame;
+    return { epoch: event.epoch, seq: event.seq, to: event.to, bytes: () => frame };
   }
 }

@@ -11,7 +11,7 @@ import {
   type NatsServer,
 } from "@rookery/testkit";
 import { memberOf } from "./load";
-import { startNode } from "./nodes";
+import { eventBody, startNode } from "./nodes";
 
 describe("example rooms on a real node", () => {
   let server: NatsServer;
@@ -73,7 +73,7 @@ describe("example rooms on a real node", () => {
     );
     const moves = events
       .filter((e) => e.type === "move")
-      .map((e) => e.body as { from: string; to: string });
+      .map((e) => eventBody(e) as { from: string; to: string });
     expect(moves.map((m) => `${m.from}${m.to}`)).toEqual(["e2e4", "e7e5"]);
     const seqs = events.map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));

@@ -11,7 +11,7 @@ import {
   type NatsServer,
 } from "@rookery/testkit";
 import { LedgerLoad, memberOf } from "./load";
-import { startNode } from "./nodes";
+import { eventBody, startNode } from "./nodes";
 
 describe("node failover", () => {
   let server: NatsServer;
@@ -121,7 +121,7 @@ describe("node failover", () => {
       nc.subscribe(`${prefix}.room.alarm.clock.ev`, {
         callback: (_e, msg) => {
           const decoded = decodeRoomEvent(msg.data);
-          if (decoded.ok && decoded.frame.type === "rang") rang.push(decoded.frame.body);
+          if (decoded.ok && decoded.frame.type === "rang") rang.push(eventBody(decoded.frame));
         },
       });
       await router.request("alarm", "clock", { k: InternalKind.Join, member: alice });

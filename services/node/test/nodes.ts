@@ -1,3 +1,4 @@
+import { decodeServerFrame, ServerKind, type RoomEvent, type Value } from "@rookery/protocol";
 import { spawnChild, type ChildHandle } from "@rookery/testkit";
 
 const main = new URL("../src/main.ts", import.meta.url).pathname;
@@ -25,4 +26,11 @@ export async function startNode(
   });
   await child.waitForLine(/"event":"ready"/, 20_000);
   return child;
+}
+
+/** The body of a room event, from the client frame it carries. */
+export function eventBody(event: RoomEvent): Value {
+  const decoded = decodeServerFrame(event.frame);
+  if (!decoded.ok || decoded.frame.k !== ServerKind.Event) throw new Error("not an event frame");
+  return decoded.frame.body;
 }
