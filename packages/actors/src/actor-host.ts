@@ -19,7 +19,7 @@ import {
 } from "@rookery/cluster";
 import { HandlerBatch } from "./handler-batch";
 import { resolveRuntimeOptions, type ResolvedRuntimeOptions, type RuntimeOptions } from "./options";
-import { Durability, type RoomDefinition } from "./room";
+import { isDurable, type RoomDefinition } from "./room";
 import { RoomActor, type ActorDeps } from "./room-actor";
 
 type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
@@ -172,10 +172,9 @@ export class ActorHost {
     if (!definition || !this.#accepting || this.#actors.size >= this.options.capacity)
       return undefined;
     const started = performance.now();
-    const durable = (definition.durability ?? Durability.Durable) === Durability.Durable;
     // Reads beside the CAS: one round trip less per activation (a re-homing
     // node activates hundreds at once). Wasted when the race is lost.
-    const prefetched = RoomActor.prefetch(this.#deps, { type, id }, durable);
+    const prefetched = RoomActor.prefetch(this.#deps, { type, id }, isDurable(definition));
     prefetched.catch(() => undefined);
     const result = await this.member.leases.acquire(type, id);
     if (!result.acquired) {

@@ -25,6 +25,6 @@ export { HandlerBatch } from "./handler-batch";
 export type { BatchJob } from "./handler-batch";
 export { HandlerTimeoutError, runWithBudget } from "./sandbox";
 export { RoomRouter } from "./room-router";
-export { NoRespondersError, RequestMux, RequestTimeoutError } from "./request-mux";
+export { NoRespondersError, RequestTimeoutError } from "./request-mux";
 export type { RoomRouterOptions } from "./room-router";
 export type { JournalBatch, JournalEntry, Snapshot, StoredMember } from "./journal";

@@ -34,7 +34,7 @@ import {
 import { lastJournalMessage, readJournalFrom } from "./journal-reader";
 import { PresenceMirror } from "./presence-mirror";
 import type { ResolvedRuntimeOptions } from "./options";
-import { Durability, type RoomDefinition } from "./room";
+import { isDurable, type RoomDefinition } from "./room";
 import type { BatchJob, HandlerBatch } from "./handler-batch";
 import { joinedReply, visibleState } from "./join-view";
 import { RoomClock } from "./room-clock";
@@ -126,7 +126,7 @@ export class RoomActor {
   }
 
   get durable(): boolean {
-    return (this.definition.durability ?? Durability.Durable) === Durability.Durable;
+    return isDurable(this.definition);
   }
   get stopped(): boolean {
     return this.#stopped !== undefined;
@@ -197,7 +197,7 @@ export class RoomActor {
     }
     const t2 = performance.now();
     // Writing the snapshot at the revision we read fences a zombie's snapshot writes.
-    const state = encodeSnapshot(this.#core.snapshot(this.lease.roomEpoch, journalSeq));
+    const state = encodeSnapshot(this.snapshot(journalSeq));
     fences.push(snapshotFence.write(state));
     await Promise.all(fences);
     this.#subscribe();
@@ -614,10 +614,12 @@ export class RoomActor {
 
   #roomClock(): RoomClock {
     this.#clock ??= new RoomClock(
-      (name, dueAt) => {
-        const still = () => this.#core.timers[name] === dueAt;
-        if (still()) this.#submit({ k: "timer", name, at: Math.max(dueAt, Date.now()) }, still);
-      },
+      // Still armed at that time when its turn comes? (A handler may have cleared or moved it.)
+      (name, dueAt) =>
+        this.#submit(
+          { k: "timer", name, at: Math.max(dueAt, Date.now()) },
+          () => this.#core.timers[name] === dueAt,
+        ),
       () => this.#submit({ k: "tick", at: Date.now() }),
     );
     return this.#clock;
@@ -632,9 +634,10 @@ export class RoomActor {
     // changes that were mirrored: list its entries and fix them. (A durable
     // room knows what changed from its journal tail; listing every room's
     // keys would cost a consumer per room when a node re-homes hundreds.)
+    if (this.durable) return;
     const members = this.#core.storedMembers().map((m) => m.id);
-    if (!this.durable && members.length > 0) this.#mirror().reconcile(members);
-    if (!this.durable) this.#snapshots.startPeriodic();
+    if (members.length > 0) this.#mirror().reconcile(members);
+    this.#snapshots.startPeriodic();
   }
 
   #clearTimers(): void {

@@ -107,6 +107,11 @@ export interface RoomDefinition<S, M extends Record<string, Value> = Record<stri
   visibleState?(state: S, member: Member): Value;
 }
 
+/** Whether inputs of this room type are journaled before they are acknowledged (the default). */
+export function isDurable(definition: { durability?: Durability }): boolean {
+  return (definition.durability ?? Durability.Durable) === Durability.Durable;
+}
+
 /** Identity helper that keeps the state and message types inferred. */
 export function defineRoom<S, M extends Record<string, Value> = Record<string, Value>>(
   definition: RoomDefinition<S, M>,
