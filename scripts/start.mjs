@@ -5,7 +5,7 @@
 // everything cleanly on Ctrl-C. Plain Node with no dependencies.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, openSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -104,9 +104,9 @@ async function main() {
     const port = await freePort();
     const storeDir = join(root, ".data", "nats");
     mkdirSync(storeDir, { recursive: true });
-    const log = openSync(join(root, ".data", "nats-server.log"), "a");
-    const args = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir];
-    void start("nats-server", binary, args, {}, undefined, log);
+    const log = join(root, ".data", "nats-server.log");
+    const args = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir, "-l", log];
+    void start("nats-server", binary, args, {}, undefined);
     await waitForPort(port, 10_000);
     natsUrl = `nats://127.0.0.1:${port}`;
   }

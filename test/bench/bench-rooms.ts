@@ -4,6 +4,7 @@
  */
 import { Durability, type RoomDefinition } from "@rookery/actors";
 import { partyQueueRoom } from "@rookery/examples";
+import { fixtures } from "../../services/node/test/nodes";
 
 export const ephemeralPartyRoom: RoomDefinition<unknown, never> = {
   ...(partyQueueRoom as unknown as RoomDefinition<unknown, never>),
@@ -13,8 +14,8 @@ export const ephemeralPartyRoom: RoomDefinition<unknown, never> = {
 
 /** Node environment that loads the test rooms and these (for `startNode`). */
 export const BENCH_ROOMS = {
-  ROOKERY_ROOM_MODULES: [
-    new URL("../../packages/actors/test/fixtures/rooms.ts", import.meta.url).pathname,
-    new URL("./bench-rooms.ts", import.meta.url).pathname,
-  ].join(","),
+  ROOKERY_ROOM_MODULES: [fixtures, new URL("./bench-rooms.ts", import.meta.url).pathname].join(","),
 };
+
+/** Gateway environment: no per-connection rate limit, so the bench measures the system. */
+export const UNLIMITED_RATE = { ROOKERY_RATE_PER_SEC: "1000000", ROOKERY_BURST: "1000000" };

@@ -13,10 +13,11 @@ import { ClientKind, decodeServerFrame, encodeFrame, ServerKind } from "@rookery
 import { spawnChild, startNatsServer, until, type ChildHandle } from "@rookery/testkit";
 import { startNode } from "../../services/node/test/nodes";
 import { startGatewayProcess } from "../../services/gateway/test/harness";
-import { hello, stats } from "./gateway";
-import { BENCH_ROOMS } from "./bench-rooms";
-import { report } from "./report";
+import { hello } from "./gateway";
+import { BENCH_ROOMS, UNLIMITED_RATE } from "./bench-rooms";
+import { latencies, report, round } from "./report";
 
+/** BENCH_CLIENTS=100 makes a quick run (memory per client is then dominated by fixed costs). */
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 5000);
 const ROOMS = 50;
 const ROUNDS = 2000;
@@ -72,7 +73,7 @@ async function colyseus() {
       if (i >= 200) times.push(performance.now() - started);
     }
     await solo.leave();
-    return { perClient, ...stats(times) };
+    return { perClient, ...latencies(times, 3) };
   } finally {
     await server.kill("SIGKILL");
   }
@@ -137,7 +138,7 @@ async function roundTrip(url: string, type: string) {
     if (i >= 200) times.push(performance.now() - started);
   }
   solo.terminate();
-  return stats(times);
+  return latencies(times, 3);
 }
 
 async function rookery() {
@@ -150,7 +151,7 @@ async function rookery() {
       ...PROBE,
     });
     children.push(node);
-    const limits = { ROOKERY_RATE_PER_SEC: "1000000", ROOKERY_BURST: "1000000", ...PROBE };
+    const limits = { ...UNLIMITED_RATE, ...PROBE };
     const gw = await startGatewayProcess(nats.url, "bench_cy", "cy-gw", limits);
     children.push(gw.child);
     const gwBefore = await retained(gw.child);
@@ -197,7 +198,7 @@ export async function runColyseus(): Promise<void> {
     rtt_p99_ms: x.p99,
   });
   report(
-    "side by side with Colyseus (5,000 clients in 50 rooms; add/remove round trip)",
+    `side by side with Colyseus (${CLIENTS} clients in ${ROOMS} rooms; add/remove round trip)`,
     [
       row("colyseus 0.16 (1 process)", c),
       row("rookery (gateway + node), durable party", r),
@@ -208,11 +209,11 @@ export async function runColyseus(): Promise<void> {
       },
     ],
     {
-      ephemeralP50Ratio: Math.round((r.ephemeral.p50 / c.p50) * 100) / 100,
-      ephemeralP99Ratio: Math.round((r.ephemeral.p99 / c.p99) * 100) / 100,
-      memoryRatio: Math.round((r.perClient / c.perClient) * 100) / 100,
-      p50Ratio: Math.round((r.p50 / c.p50) * 100) / 100,
-      p99Ratio: Math.round((r.p99 / c.p99) * 100) / 100,
+      ephemeralP50Ratio: round(r.ephemeral.p50 / c.p50, 2),
+      ephemeralP99Ratio: round(r.ephemeral.p99 / c.p99, 2),
+      memoryRatio: round(r.perClient / c.perClient, 2),
+      p50Ratio: round(r.p50 / c.p50, 2),
+      p99Ratio: round(r.p99 / c.p99, 2),
     },
   );
 }

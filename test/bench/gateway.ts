@@ -13,9 +13,9 @@ import { connect } from "@nats-io/transport-node";
 import { WebSocket } from "ws";
 import { ClientKind, decodeServerFrame, encodeFrame, ServerKind } from "@rookery/protocol";
 import { spawnChild, startNatsServer, type ChildHandle } from "@rookery/testkit";
-import { TokenVerifier } from "@rookery/gateway";
 import { startNode } from "../../services/node/test/nodes";
-import { startGatewayProcess, SECRET } from "../../services/gateway/test/harness";
+import { newSession, startGatewayProcess, token } from "../../services/gateway/test/harness";
+import { UNLIMITED_RATE } from "./bench-rooms";
 import { latencies, report, round as roundTo } from "./report";
 
 const PREFIX = "bench_gw";
@@ -91,7 +91,8 @@ async function natsRequest(url: string) {
 
 export async function hello(url: string, user: string): Promise<WebSocket> {
   const ws = await opened(url);
-  const token = await new TokenVerifier(SECRET).sign({ sub: user });
+  // No display name: the smallest token, as the memory figures have always used.
+  const jwt = await token(user, { name: "" });
   await new Promise<void>((resolve, reject) => {
     ws.once("message", (data: Buffer) => {
       const f = decodeServerFrame(data);
@@ -102,8 +103,8 @@ export async function hello(url: string, user: string): Promise<WebSocket> {
       encodeFrame({
         k: ClientKind.Hello,
         v: 1,
-        token,
-        session: randomBytes(12).toString("base64url"),
+        token: jwt,
+        session: newSession(),
       }),
     );
   });
@@ -117,9 +118,10 @@ async function endToEnd(url: string, roomType: string, inputType: string) {
     ws,
     1,
     () => ws.send(encodeFrame({ k: ClientKind.Join, ref: 1, room })),
-    (d) =>
-      decodeServerFrame(d).ok &&
-      (decodeServerFrame(d) as { frame: { k: string } }).frame.k === "joined",
+    (d) => {
+      const f = decodeServerFrame(d);
+      return f.ok && f.frame.k === ServerKind.Joined;
+    },
   );
   const isAck = (data: Buffer, i: number) => {
     const f = decodeServerFrame(data);
@@ -152,8 +154,7 @@ async function ackOnlyWith(natsUrl: string, name: string, env: Record<string, st
     ...env,
   });
   const gw = await startGatewayProcess(natsUrl, prefix, `bench-gw-${name}`, {
-    ROOKERY_RATE_PER_SEC: "1000000",
-    ROOKERY_BURST: "1000000",
+    ...UNLIMITED_RATE,
   });
   try {
     await endToEnd(gw.url, "ecounter", "add");
@@ -201,8 +202,7 @@ export async function runGateway(): Promise<void> {
   try {
     children.push(await startNode(server.url, PREFIX, "bench-node", { ROOKERY_IDLE_MS: "0" }));
     const gw = await startGatewayProcess(server.url, PREFIX, "bench-gw", {
-      ROOKERY_RATE_PER_SEC: "1000000",
-      ROOKERY_BURST: "1000000",
+      ...UNLIMITED_RATE,
     });
     children.push(gw.child);
     const echo = await spawnChild({

@@ -11,11 +11,9 @@ import { InternalKind, type MemberInfo } from "@rookery/protocol";
 import { startNatsServer, type NatsServer } from "@rookery/testkit";
 import { ephemeralLedgerRoom } from "../../packages/actors/test/fixtures/rooms";
 import { startNode } from "../../services/node/test/nodes";
-import { latencies, report, round as roundTo } from "./report";
+import { latencies, report, round } from "./report";
 
 const PREFIX = "bench_node";
-
-const round = (n: number, digits = 2) => roundTo(n, digits);
 
 async function activationLatency(router: RoomRouter, count: number) {
   const times: number[] = [];

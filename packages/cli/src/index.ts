@@ -12,7 +12,7 @@
  * Programmatic use (tests, scripts): `await main(["nodes", "--json"], line => lines.push(line))`.
  */
 export { main } from "./main";
-export { formatLoadReport, runLoad } from "./load";
+export { runLoad } from "./load";
 export type { LoadOptions, LoadReport } from "./load";
 export { BucketMissingError } from "./buckets";
 export { UsageError } from "./commands";

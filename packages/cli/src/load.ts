@@ -40,6 +40,15 @@ export interface LoadReport {
   reconnects: number;
 }
 
+/** What a run counts as it goes; the report is made from it. */
+interface LoadStats {
+  sent: number;
+  /** Input sent until its ack, ms, for every acknowledged input. */
+  latencies: number[];
+  errors: Record<string, number>;
+  reconnects: number;
+}
+
 /**
  * Opens `clients` SDK clients over `rooms` rooms and has each send inputs
  * at `rate` for `duration` seconds; reports throughput and latency (input
@@ -57,12 +66,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   };
   const key = new TextEncoder().encode(o.secret);
   const target = o.url.startsWith("ws") ? { url: o.url } : { discoveryUrl: o.url };
-  const stats = {
-    sent: 0,
-    latencies: [] as number[],
-    errors: {} as Record<string, number>,
-    reconnects: 0,
-  };
+  const stats: LoadStats = { sent: 0, latencies: [], errors: {}, reconnects: 0 };
   const players: { client: RookeryClient; room: Room }[] = [];
   try {
     for (let i = 0; i < o.clients; i++) {
@@ -85,7 +89,7 @@ async function drive(
   room: Room,
   o: Required<Pick<LoadOptions, "rate" | "type">> & LoadOptions,
   until: number,
-  stats: { sent: number; latencies: number[]; errors: Record<string, number> },
+  stats: LoadStats,
 ): Promise<void> {
   const interval = 1000 / o.rate;
   let next = performance.now() + Math.random() * interval;
@@ -126,7 +130,7 @@ function nextInput(o: LoadOptions, added: string | undefined): [string, Value] {
 function report(
   o: { clients: number; rooms: number },
   seconds: number,
-  stats: { sent: number; latencies: number[]; errors: Record<string, number>; reconnects: number },
+  stats: LoadStats,
 ): LoadReport {
   const sorted = [...stats.latencies].sort((a, b) => a - b);
   const at = (p: number) =>

@@ -2,7 +2,7 @@ import { decodeServerFrame, ServerKind, type RoomEvent, type Value } from "@rook
 import { spawnChild, type ChildHandle } from "@rookery/testkit";
 
 const main = new URL("../src/main.ts", import.meta.url).pathname;
-const fixtures = new URL("../../../packages/actors/test/fixtures/rooms.ts", import.meta.url)
+export const fixtures = new URL("../../../packages/actors/test/fixtures/rooms.ts", import.meta.url)
   .pathname;
 
 /** Starts a real node process hosting the test room types; resolves once it is ready. */
