@@ -43,7 +43,7 @@ export class RoomRouter {
 
   constructor(nc: NatsConnection, options: RoomRouterOptions = {}) {
     this.#mux = new RequestMux(nc);
-    this.#names = names(options.prefix ?? "rk");
+    this.#names = names(options.prefix);
     this.#timeout = options.requestTimeoutMs ?? 500;
     this.#total = options.totalWaitMs ?? 5000;
   }

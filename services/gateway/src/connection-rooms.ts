@@ -128,11 +128,8 @@ export class ConnectionRooms {
 
   /** The socket closed: every room keeps the member for the reconnect grace, then it leaves. */
   disconnect(): void {
-    for (const membership of this.#rooms?.values() ?? []) {
-      const wasIn = membership.state !== MembershipState.Gone;
-      this.#drop(membership);
-      if (wasIn) this.ctx.disconnected(membership.room, this.owner.memberId, this.owner.id);
-    }
+    // Every membership still listed is live: #drop takes a membership out as it ends it.
+    for (const membership of [...(this.#rooms?.values() ?? [])]) this.#dropAfterGrace(membership);
   }
 
   #joinRequest(resume: { since?: number; epoch?: number }): RoomRequest {
@@ -175,15 +172,12 @@ export class ConnectionRooms {
     request: RoomRequest,
     done: (reply: RoomReply) => void,
     failed: () => void = () =>
-      request.k === InternalKind.Join ? this.#failedJoin(membership) : undefined,
+      request.k === InternalKind.Join ? this.#dropAfterGrace(membership) : undefined,
   ): void {
     const started = performance.now();
     const task = async () => {
       const reply = await this.ctx.request(membership.room, request);
-      this.ctx.metrics.roundTripSeconds.observe(
-        { kind: request.k },
-        (performance.now() - started) / 1000,
-      );
+      this.ctx.metrics.roundTrip(request.k, (performance.now() - started) / 1000);
       if (reply.k !== InternalKind.Err) return done(reply);
       failed();
       const error = new ProtocolError(reply.code, reply.message, { context });
@@ -196,17 +190,18 @@ export class ConnectionRooms {
   }
 
   /**
-   * A join that failed may still have reached the room (a timeout after the
-   * room took it): the disconnect path removes such a member after the grace,
-   * and is a no-op at the room if it never joined.
+   * Ends a membership here and lets the room drop the member after the
+   * reconnect grace (unless it resumes meanwhile). Also for a join that
+   * failed: it may still have reached the room (a timeout after the room took
+   * it), and the leave is a no-op at the room if it never joined.
    */
-  #failedJoin(membership: Membership): void {
+  #dropAfterGrace(membership: Membership): void {
     this.#drop(membership);
     this.ctx.disconnected(membership.room, this.owner.memberId, this.owner.id);
   }
 
   #dropClosed(membership: Membership): void {
-    this.#failedJoin(membership);
+    this.#dropAfterGrace(membership);
     this.owner.send({ k: ServerKind.Left, room: membership.room, reason: LeaveReason.Closed });
   }
 

@@ -67,10 +67,6 @@ export class Connection {
     ws.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
   }
 
-  get open(): boolean {
-    return this.#phase === Phase.Open;
-  }
-
   /** Idle timeout, handshake timeout and token expiry; called by the gateway's sweep. */
   check(now: number): void {
     const { idleTimeoutMs, handshakeTimeoutMs } = this.ctx.options.limits;
@@ -243,7 +239,7 @@ export class Connection {
 
   #reject(error: ProtocolError, after?: number): void {
     const { metrics, log, logOnce, options } = this.ctx;
-    metrics.errors.inc({ code: error.code });
+    metrics.error(error.code);
     if (logOnce.shouldLog(`${error.code}:${error.message}`)) {
       log.warn({ code: error.code, conn: this.id, member: this.memberId }, error.message);
     }
@@ -258,7 +254,7 @@ export class Connection {
     const error = errorFrame(
       new ProtocolError(ErrorCode.SLOW_CONSUMER, "outgoing buffer overflowed"),
     );
-    this.ctx.metrics.errors.inc({ code: ErrorCode.SLOW_CONSUMER });
+    this.ctx.metrics.error(ErrorCode.SLOW_CONSUMER);
     this.ws.send(encodeFrame(error));
     this.close(CloseCode.SLOW_CONSUMER, "slow consumer");
   }

@@ -1,12 +1,7 @@
-import { ServerKind, type RoomRef } from "@rookery/protocol";
+import { ServerKind, type RoomEvent, type RoomRef } from "@rookery/protocol";
 
-/** One room event as fanned out: its bytes are encoded once, on first use, for every socket. */
-export interface Delivery {
-  epoch: number;
-  seq: number;
-  to: readonly string[] | undefined;
-  bytes: () => Uint8Array;
-}
+/** One room event as fanned out: the same bytes (encoded once, by the room actor) to every socket. */
+export type Delivery = Pick<RoomEvent, "epoch" | "seq" | "to" | "frame">;
 
 /** What a membership needs from the connection that owns it. */
 export interface MembershipOwner {
@@ -82,15 +77,16 @@ export class Membership {
     this.#held = undefined;
     if (this.#overflowed) {
       this.#overflowed = false;
-      this.state = MembershipState.Resyncing;
-      return this.owner.resync(this);
+      return this.resync();
     }
     for (const delivery of held) this.#deliver(delivery);
   }
 
-  /** A resync: hold events from now until its reply. */
-  beginResync(): void {
-    if (this.state === MembershipState.Joined) this.state = MembershipState.Resyncing;
+  /** The room's stream had a gap: hold events from now, and ask for a resume join. */
+  resync(): void {
+    if (this.state !== MembershipState.Joined) return;
+    this.state = MembershipState.Resyncing;
+    this.owner.resync(this);
   }
 
   #deliver(d: Delivery): void {
@@ -98,7 +94,7 @@ export class Membership {
     this.epoch = d.epoch;
     this.seq = d.seq;
     if (d.to && !d.to.includes(this.owner.memberId)) return;
-    this.owner.sendEncoded(d.bytes(), ServerKind.Event);
+    this.owner.sendEncoded(d.frame, ServerKind.Event);
   }
 
   #hold(d: Delivery): void {

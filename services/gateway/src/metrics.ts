@@ -47,17 +47,30 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  // Label children are cached: these run per frame, and a label lookup per call adds up.
   readonly #in = new Map<string, Counter.Internal>();
   readonly #out = new Map<string, Counter.Internal>();
+  readonly #errors = new Map<string, Counter.Internal>();
+  readonly #roundTrips = new Map<string, Histogram.Internal<"kind">>();
 
-  /** Counts a received frame; label children are cached (this runs per frame). */
+  /** Counts a received frame. */
   frameIn(kind: string): void {
-    cached(this.#in, this.framesIn, kind).inc();
+    cached(this.#in, kind, (k) => this.framesIn.labels(k)).inc();
   }
 
   /** Counts a sent frame (per frame and per socket on fan-out). */
   frameOut(kind: string): void {
-    cached(this.#out, this.framesOut, kind).inc();
+    cached(this.#out, kind, (k) => this.framesOut.labels(k)).inc();
+  }
+
+  /** Counts an error frame sent to a client. */
+  error(code: string): void {
+    cached(this.#errors, code, (c) => this.errors.labels(c)).inc();
+  }
+
+  /** Records how long a room took to answer a forwarded request. */
+  roundTrip(kind: string, seconds: number): void {
+    cached(this.#roundTrips, kind, (k) => this.roundTripSeconds.labels(k)).observe(seconds);
   }
 
   constructor(gauges: GatewayGauges) {
@@ -81,12 +94,8 @@ export class GatewayMetrics {
   }
 }
 
-function cached(
-  children: Map<string, Counter.Internal>,
-  counter: Counter<"kind">,
-  kind: string,
-): Counter.Internal {
-  let child = children.get(kind);
-  if (!child) children.set(kind, (child = counter.labels(kind)));
+function cached<C>(children: Map<string, C>, label: string, make: (label: string) => C): C {
+  let child = children.get(label);
+  if (child === undefined) children.set(label, (child = make(label)));
   return child;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import {
+  DEFAULT_PREFIX,
   resolveProtocolLimits,
   type ProtocolLimits,
   type ResolvedProtocolLimits,
@@ -71,7 +72,7 @@ export function defaultGatewayOptions(): Omit<ResolvedGatewayOptions, "secret"> 
     natsUrl: ["nats://127.0.0.1:4222"],
     id: `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${randomBytes(3).toString("hex")}`,
     region: "local",
-    prefix: "rk",
+    prefix: DEFAULT_PREFIX,
     replicas: 1,
     heartbeatTtlMs: 3000,
     heartbeatTags: [],

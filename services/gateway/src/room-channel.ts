@@ -1,6 +1,6 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { decodeRoomEvent, type RoomEvent, type RoomRef } from "@rookery/protocol";
-import { MembershipState, type Delivery, type Membership } from "./membership";
+import { decodeRoomEvent, type RoomRef } from "@rookery/protocol";
+import type { Membership } from "./membership";
 
 export interface ChannelHooks {
   /** An undecodable message on the event subject (logged once, never fatal). */
@@ -66,22 +66,12 @@ export class RoomChannel {
     this.#last = { epoch: event.epoch, seq: event.seq };
     if (last && event.seq !== last.seq + 1) this.#resyncAll();
     const started = performance.now();
-    const delivery = this.#delivery(event);
-    for (const member of this.members) member.offer(delivery);
+    // The room actor encoded the client frame once (docs/protocol.md §15): it is sent as is.
+    for (const member of this.members) member.offer(event);
     this.hooks.fanout(performance.now() - started);
   }
 
   #resyncAll(): void {
-    for (const member of this.members) {
-      if (member.state !== MembershipState.Joined) continue;
-      member.beginResync();
-      member.owner.resync(member);
-    }
-  }
-
-  /** The room actor encoded the client frame once (docs/protocol.md §15): it is sent as is. */
-  #delivery(event: RoomEvent): Delivery {
-    const frame = event.frame;
-    return { epoch: event.epoch, seq: event.seq, to: event.to, bytes: () => frame };
+    for (const member of this.members) member.resync();
   }
 }
