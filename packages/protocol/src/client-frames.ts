@@ -193,7 +193,7 @@ export interface AckFrame {
   /** The input's seq. */
   seq: number;
   result?: Value;
-  /** True when the input was a duplicate, acknowledged again without effect (no result). */
+  /** True when this seq was processed before: this ack repeats its original outcome (and result). */
   dup?: boolean;
 }
 

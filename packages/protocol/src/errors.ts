@@ -16,6 +16,7 @@ export const ErrorCode = {
   RATE_LIMITED: "RATE_LIMITED",
   ROOM_UNAVAILABLE: "ROOM_UNAVAILABLE",
   ROOM_MOVED: "ROOM_MOVED",
+  SEQ_EXPIRED: "SEQ_EXPIRED",
   INPUT_REJECTED: "INPUT_REJECTED",
   UNKNOWN_ROOM_TYPE: "UNKNOWN_ROOM_TYPE",
   SLOW_CONSUMER: "SLOW_CONSUMER",
@@ -40,8 +41,11 @@ export const errorDescriptions: Readonly<Record<ErrorCode, string>> = {
   ALREADY_JOINED: "The connection has already joined (or is joining) this room.",
   TOO_MANY_ROOMS: "The connection is already in the maximum number of rooms.",
   RATE_LIMITED: "The connection sends frames faster than its rate limit; retry after `after` ms.",
-  ROOM_UNAVAILABLE: "No node could activate the room in time; retry later.",
+  ROOM_UNAVAILABLE:
+    "No node could serve the room in time. For an input the outcome is unknown: re-send the same seq to learn it.",
   ROOM_MOVED: "Internal: the actor that received the request no longer owns the room; re-route.",
+  SEQ_EXPIRED:
+    "The input's seq is older than the room's dedupe window for this member: its outcome is no longer known.",
   INPUT_REJECTED: "The room's logic refused the input or join (its handler threw or rejected it).",
   UNKNOWN_ROOM_TYPE: "No node serves this room type.",
   SLOW_CONSUMER: "The client does not read fast enough; its outgoing buffer overflowed.",

@@ -84,6 +84,7 @@ export interface RoomAckedReply {
   k: typeof InternalKind.Acked;
   seq: number;
   result?: Value;
+  /** A resend of a processed seq: the original outcome, repeated. */
   dup?: boolean;
 }
 
