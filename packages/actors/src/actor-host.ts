@@ -202,9 +202,11 @@ export class ActorHost {
         return actor;
       } catch (error) {
         actor.stop("activation failed");
-        // A journal tail read from a lagging replica fails the fenced append: read again.
-        if ((error as { code?: string }).code === "OWNERSHIP_LOST" && attempt < 3) continue;
-        this.log.warn({ err: String(error), room: actor.key }, "activation failed");
+        // A journal tail read from a lagging replica fails the fenced append
+        // (or misses a linked message): read again.
+        const code = (error as { code?: string }).code;
+        if ((code === "OWNERSHIP_LOST" || code === "JOURNAL_GAP") && attempt < 3) continue;
+        this.log.error({ err: error, room: actor.key }, "activation failed");
         await this.member.leases.release(result.lease).catch(() => undefined);
         return undefined;
       }

@@ -13,8 +13,6 @@ import { runWithBudget } from "./sandbox";
 export interface JoinViewSource {
   core: RoomCore;
   epoch: number;
-  /** Durable rooms keep one history across epochs; an ephemeral one may have lost events. */
-  durable: boolean;
   /**
    * Every event the room still holds, oldest first, up to `core.seq`:
    * published ones (the replay buffer) and those whose entries are still
@@ -42,7 +40,9 @@ export function joinedReply(request: RoomJoinRequest, source: JoinViewSource): R
   };
   const since = request.since;
   const first = buffered[0]?.seq ?? core.seq + 1;
-  const sameHistory = source.durable || request.epoch === epoch;
+  // Events of another epoch are not comparable by seq: a re-activated room
+  // may differ from what the member saw (protocol.md §8), so it resyncs.
+  const sameHistory = request.epoch === epoch;
   if (since !== undefined && sameHistory && since >= first - 1 && since <= core.seq) {
     const replay = buffered
       .filter((e) => e.seq > since && (!e.to || e.to.includes(request.member.id)))

@@ -18,11 +18,33 @@ export function lastJournalMessage(
 }
 
 /**
+ * A journal message the back links name could not be read: the tail would
+ * miss acknowledged entries, so the activation fails instead of serving.
+ */
+export class JournalGapError extends Error {
+  readonly code = "JOURNAL_GAP";
+  override readonly name = "JournalGapError";
+  constructor(
+    readonly stream: string,
+    readonly seq: number,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `journal message ${stream}#${seq} is missing: refusing to replay a partial tail`,
+      options,
+    );
+  }
+}
+
+/**
  * Reads a room's journal entries after a snapshot: from the subject's last
- * message back along each message's link to its predecessor, with direct gets
- * by exact sequence (no consumer to create and delete). Direct gets may be
- * served by a lagging replica; the activation's fenced append then fails and
- * the read is retried, so a stale tail is never acted on.
+ * message back along each message's link to its predecessor, by exact
+ * sequence (no consumer to create and delete). Direct gets may be served by
+ * a lagging replica: a link it cannot find is read again from the stream
+ * leader, and if that fails too the read fails (JournalGapError) rather than
+ * stop short. (A stale *last* message is caught by the activation's fenced
+ * append instead.) A link to a message purged after a newer snapshot than
+ * the one read also fails the read; the retried activation reads that one.
  */
 export async function readJournalFrom(
   jsm: JetStreamManager,
@@ -37,9 +59,21 @@ export async function readJournalFrom(
     // Epoch markers only fence; they hold nothing to replay.
     batches.push(batch.e.filter((e): e is JournalEntry => e.k !== "epoch"));
     if (batch.p <= afterSeq) break;
-    msg = await jsm.direct.getMessage(stream, { seq: batch.p }).catch(notFound);
+    msg = await linked(jsm, stream, batch.p);
   }
   return { lastSeq: last?.seq ?? 0, entries: batches.reverse().flat() };
+}
+
+async function linked(jsm: JetStreamManager, stream: string, seq: number): Promise<StoredMsg> {
+  const direct = await jsm.direct.getMessage(stream, { seq }).catch(notFound);
+  if (direct) return direct;
+  try {
+    const leader = await jsm.streams.getMessage(stream, { seq });
+    if (leader) return leader;
+    throw new Error("no message");
+  } catch (error) {
+    throw new JournalGapError(stream, seq, { cause: error });
+  }
 }
 
 /** A subject with no message yet answers 404; anything else is a real failure. */

@@ -1,8 +1,10 @@
 import { Packr } from "msgpackr";
 import type { MemberInfo, Value } from "@rookery/protocol";
+import type { StoredDedupe } from "./dedupe";
 
 /**
- * What a durable room journals: every input that changed it, in order, with
+ * What a durable room journals: every input that changed it (and every
+ * input it refused, for the dedupe window), in order, with
  * the time the handler saw and its number `n` among the room's applied
  * entries. Replaying the entries after the last snapshot through the same
  * (deterministic) handlers rebuilds the state exactly; entries numbered at or
@@ -13,6 +15,8 @@ export type JournalEntry = (
   | { k: "join"; member: MemberInfo }
   | { k: "leave"; member: string; reason: string }
   | { k: "input"; member: string; seq: number; type: string; body: Value }
+  /** An input the room's logic refused: journaled so a resend gets the same refusal after failover. */
+  | { k: "reject"; member: string; seq: number; code: string; message: string }
   | { k: "timer"; name: string }
   | { k: "tick" }
 ) & { at: number; n?: number };
@@ -64,8 +68,8 @@ export interface Snapshot {
   leader: string | null;
   /** Last room event sequence number. */
   seq: number;
-  /** Highest input seq applied per member: the dedupe table survives failover. */
-  dedupe: Record<string, number>;
+  /** Each member's dedupe window (outcomes of its recent inputs): survives failover. */
+  dedupe: Record<string, StoredDedupe>;
   /** Armed timers: name -> due time (ms since epoch). */
   timers: Record<string, number>;
   /** State of the deterministic random generator. */

@@ -16,6 +16,13 @@ export interface RuntimeOptions {
   capacity?: number;
   /** Activations in flight at once (placement and re-homing). @default 64 */
   activationConcurrency?: number;
+  /**
+   * A journal append failing transiently (a stream leader election, a
+   * timeout) is retried this long before the room stops. @default 15000
+   */
+  journalRetryMs?: number;
+  /** Input outcomes remembered per member for resends (docs/protocol.md §6). @default 32 */
+  dedupeWindow?: number;
   /** Decline a placement while another node hosts this many rooms fewer (or 10% fewer). @default 8 */
   placementSlack?: number;
 }
@@ -33,6 +40,8 @@ export function defaultRuntimeOptions(): ResolvedRuntimeOptions {
     capacity: 50_000,
     activationConcurrency: 64,
     placementSlack: 8,
+    journalRetryMs: 15_000,
+    dedupeWindow: 32,
   };
 }
 

@@ -10,6 +10,7 @@ import {
   ServerKind,
   type ErrReply,
   type Names,
+  type RoomAckedReply,
   type RoomEvent,
   type RoomJoinRequest,
   type RoomReply,
@@ -18,6 +19,7 @@ import {
 import {
   FencedJournal,
   FencedKey,
+  isFinalFenceError,
   leaseKey,
   type ClusterBuckets,
   type Lease,
@@ -40,6 +42,7 @@ import { joinedReply, visibleState } from "./join-view";
 import { RoomClock } from "./room-clock";
 import { RoomSnapshots } from "./room-snapshots";
 import { RoomCore, type Applied, type Checkpoint, type CoreEvent } from "./room-core";
+import type { Outcome } from "./dedupe";
 
 export interface ActorDeps {
   nc: NatsConnection;
@@ -172,13 +175,19 @@ export class RoomActor {
     const snapshotFence = new FencedKey(buckets.state, this.key, revision, this.deps.alive);
     this.#snapshots = new RoomSnapshots(this, snapshotFence, this.deps);
     const budget = this.deps.options.handlerBudgetMs;
-    this.#core = new RoomCore(this.definition, this.room, snapshot, budget);
+    this.#core = new RoomCore(
+      this.definition,
+      this.room,
+      snapshot,
+      budget,
+      this.deps.options.dedupeWindow,
+    );
     let journalSeq = snapshot?.journalSeq ?? 0;
     const t1 = performance.now();
     const fences: Promise<number>[] = [];
     if (this.durable) {
       const tail = await readJournalFrom(jsm, stream, last, journalSeq);
-      for (const e of tail.entries) this.#replayEntry(e);
+      for (const e of tail.entries) this.#replayEntry(e, tail.lastSeq);
       // The previous owner may have died before mirroring these: write them again.
       const moved = tail.entries.flatMap((e) =>
         e.k === "join" ? [e.member.id] : e.k === "leave" ? [e.member] : [],
@@ -333,9 +342,9 @@ export class RoomActor {
         }
         case InternalKind.Input: {
           const { member, seq, type, body } = request;
-          if (seq <= this.#core.lastSeq(member)) {
-            return () => this.#duplicate(msg, member, seq);
-          }
+          const known = this.#core.known(member, seq);
+          if (known.kind === "seen") return () => this.#resend(msg, member, seq, known.outcome);
+          if (known.kind === "expired") return () => fail(expired(seq));
           const entry: JournalEntry = { k: "input", member, seq, type, body, at };
           const ack = (applied: Applied) => respond(msg, ackReply(seq, applied));
           return this.#applyThen(apply, entry, ack, fail);
@@ -403,7 +412,23 @@ export class RoomActor {
     try {
       applied = apply(entry);
     } catch (error) {
-      return () => fail(this.#rejection(error, entry));
+      const rejection = this.#rejection(error, entry);
+      if (entry.k !== "input" || rejection.code === ErrorCode.NOT_JOINED)
+        return () => fail(rejection);
+      // A refusal is an outcome too: remembered (and journaled) so that a
+      // resend gets it again instead of running the input a second time.
+      const { member, seq, at } = entry;
+      const { code, message } = rejection;
+      const refusal: JournalEntry = { k: "reject", member, seq, code, message, at };
+      const refused = apply(refusal);
+      return () =>
+        this.#commit({
+          entry: refusal,
+          applied: refused,
+          marks: undefined,
+          done: () => fail(rejection),
+          fail,
+        });
     }
     onApplied?.(applied);
     const marks = this.#presenceMarks(entry, leaderBefore);
@@ -424,19 +449,21 @@ export class RoomActor {
       if (marks) this.#mirror().mark(marks);
       return done(applied);
     }
-    if (entry.k === "input")
+    if (entry.k === "input" || entry.k === "reject")
       (this.#uncommitted ??= new Map()).set(`${entry.member}#${entry.seq}`, commit);
     this.#pending.push(commit);
     this.#flushing ??= this.#flush().finally(() => (this.#flushing = undefined));
   }
 
   /**
-   * A resent input already applied. If its journal append is still in flight
-   * the resend must wait for it: acknowledging it now would acknowledge an
-   * input a crash could still lose.
+   * A resent input already processed: it gets its original outcome. If its
+   * journal append is still in flight the resend must wait for it: answering
+   * now would answer for an input a crash could still lose.
    */
-  #duplicate(msg: Msg, member: string, seq: number): void {
-    const dup: RoomReply = { k: InternalKind.Acked, seq, dup: true };
+  #resend(msg: Msg, member: string, seq: number, outcome: Outcome): void {
+    const dup: RoomReply = outcome.ok
+      ? { ...ackReply(seq, outcome), dup: true }
+      : err(outcome.code as ErrorCode, outcome.message);
     const commit = this.#uncommitted?.get(`${member}#${seq}`);
     if (!commit) return respond(msg, dup);
     const { done, fail } = commit;
@@ -451,27 +478,27 @@ export class RoomActor {
   }
 
   #forget(commit: PendingCommit): void {
-    if (commit.entry.k !== "input") return;
+    if (commit.entry.k !== "input" && commit.entry.k !== "reject") return;
     this.#uncommitted?.delete(`${commit.entry.member}#${commit.entry.seq}`);
   }
 
   /** Group commit: whatever arrived while the previous append was in flight goes in one message. */
   async #flush(): Promise<void> {
     while (this.#pending.length > 0 && !this.#stopped) {
-      const batch = this.#pending.splice(0);
+      const journal = this.#journal!;
+      const [batch, data] = this.#nextBatch(journal.revision);
       this.#committing = batch;
       const started = performance.now();
       try {
-        const journal = this.#journal!;
-        await journal.append(
-          encodeBatch(
-            journal.revision,
-            batch.map((p) => p.entry),
-          ),
-        );
+        // A broker election stalls appends for seconds: retried, the room
+        // rides it out (resends of its inputs wait for the outcome meanwhile).
+        await journal.append(data, {
+          forMs: this.deps.options.journalRetryMs,
+          active: () => !this.#stopped && this.deps.alive(),
+        });
       } catch (error) {
         this.deps.log.error(
-          { err: String(error), room: this.key },
+          { err: error, room: this.key, final: isFinalFenceError(error) },
           "journal append failed: stopping room",
         );
         for (const p of batch) {
@@ -491,6 +518,23 @@ export class RoomActor {
       this.#snapshots.journaled(batch.length);
     }
     this.#snapshots.quiet();
+  }
+
+  /**
+   * The pending entries that fit one journal message (NATS refuses a message
+   * above its max payload, and a refused append would stop the room).
+   */
+  #nextBatch(prev: number): [PendingCommit[], Uint8Array] {
+    let count = this.#pending.length;
+    for (;;) {
+      const data = encodeBatch(
+        prev,
+        this.#pending.slice(0, count).map((p) => p.entry),
+      );
+      if (count === 1 || data.length <= MAX_BATCH_BYTES)
+        return [this.#pending.splice(0, count), data];
+      count = Math.ceil(count / 2);
+    }
   }
 
   #publish(events: CoreEvent[]): void {
@@ -535,7 +579,6 @@ export class RoomActor {
     return joinedReply(request, {
       core: this.#core,
       epoch: this.lease.roomEpoch,
-      durable: this.durable,
       buffered,
       stateFor: (id) =>
         visibleState(this.definition, this.#core, id, this.deps.options.handlerBudgetMs, (e) =>
@@ -590,15 +633,21 @@ export class RoomActor {
     return err(ErrorCode.INPUT_REJECTED, (error as Error).message);
   }
 
-  #replayEntry(entry: JournalEntry): void {
+  /**
+   * Only entries that succeeded are journaled (refusals as `reject` entries,
+   * which run no handler), so one that throws now would make the room differ
+   * from what was acknowledged: the activation fails, loudly, instead.
+   */
+  #replayEntry(entry: JournalEntry, journalSeq: number): void {
     if (this.#core.includes(entry)) return;
+    const budget = Math.max(REPLAY_BUDGET_MS, this.deps.options.handlerBudgetMs * 8);
     try {
       // The previous owner may have died between journaling these and
       // publishing their events: kept for replay, a resuming client (or a
       // gateway resynchronising) gets them instead of a snapshot.
-      this.#remember(this.#core.apply(entry).events);
-    } catch {
-      // Rejected when first handled too: a journaled entry that throws now changes nothing either.
+      this.#remember(this.#core.replay(entry, budget).events);
+    } catch (error) {
+      throw new JournalReplayError(this.key, entry.k, journalSeq, { cause: error });
     }
   }
 
@@ -656,6 +705,35 @@ export class RoomActor {
 
 const noop = () => {};
 
+/** Below the 1 MB default max payload of nats-server, with room for headers. */
+const MAX_BATCH_BYTES = 512 * 1024;
+/** Replay's handler budget floor: re-homing hundreds of rooms at once slows every handler. */
+const REPLAY_BUDGET_MS = 2000;
+
+/** A journaled entry failed when replayed: the room would differ from what was acknowledged. */
+export class JournalReplayError extends Error {
+  readonly code = "JOURNAL_REPLAY_FAILED";
+  override readonly name = "JournalReplayError";
+  constructor(
+    readonly room: string,
+    readonly entry: string,
+    readonly journalSeq: number,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `room ${room}: journaled ${entry} entry failed on replay (journal at ${journalSeq})`,
+      options,
+    );
+  }
+}
+
+function expired(seq: number): ErrReply {
+  return err(
+    ErrorCode.SEQ_EXPIRED,
+    `input seq ${seq} is older than this member's dedupe window: its outcome is no longer known`,
+  );
+}
+
 function respond(msg: Msg, reply: RoomReply): void {
   if (msg.reply) msg.respond(encodeFrame(reply));
 }
@@ -668,7 +746,7 @@ function moved(reason: string): ErrReply {
   return err(ErrorCode.ROOM_MOVED, `room is moving (${reason}): retry`);
 }
 
-function ackReply(seq: number, applied: Applied): RoomReply {
+function ackReply(seq: number, applied: Pick<Applied, "result">): RoomAckedReply {
   return applied.result === undefined
     ? { k: InternalKind.Acked, seq }
     : { k: InternalKind.Acked, seq, result: applied.result };

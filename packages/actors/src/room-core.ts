@@ -6,6 +6,7 @@ import {
   type MemberView,
   type Value,
 } from "@rookery/protocol";
+import { lookup, record, type Known, type Outcome, type StoredDedupe } from "./dedupe";
 import type { JournalEntry, Snapshot, StoredMember } from "./journal";
 import { longestPresent, type Member, type RoomContext, type RoomDefinition } from "./room";
 import { runWithBudget } from "./sandbox";
@@ -44,8 +45,11 @@ type Mutable = Omit<Snapshot, "v" | "epoch" | "journalSeq" | "state"> & { state:
 export interface Checkpoint {
   readonly m: unknown;
   readonly member?: string;
-  readonly seq?: number;
+  readonly window?: StoredDedupe;
 }
+
+/** Outcomes kept per member for resends (docs/protocol.md §6). */
+export const DEFAULT_DEDUPE_WINDOW = 32;
 
 /**
  * The deterministic heart of a room: applies journal entries to state,
@@ -60,7 +64,8 @@ export class RoomCore {
     readonly definition: AnyRoom,
     readonly room: { type: string; id: string },
     snapshot: Snapshot | null,
-    private readonly budgetMs: number,
+    private budgetMs: number,
+    private readonly windowSize = DEFAULT_DEDUPE_WINDOW,
   ) {
     this.#m = snapshot
       ? {
@@ -106,9 +111,15 @@ export class RoomCore {
   storedMembers(): readonly StoredMember[] {
     return this.#m.members;
   }
-  /** Highest input seq applied for this member (0 if none). */
+  /** What the room knows of this input: new, seen (with its outcome) or forgotten. */
+  known(member: string, seq: number): Known {
+    return lookup(this.#m.dedupe[member], seq);
+  }
+  /** Highest input seq processed for this member (0 if none). */
   lastSeq(member: string): number {
-    return this.#m.dedupe[member] ?? 0;
+    const w = this.#m.dedupe[member];
+    if (w === undefined) return 0;
+    return typeof w === "number" ? w : Math.max(w.f, ...w.s);
   }
 
   snapshot(epoch: number, journalSeq: number): Snapshot {
@@ -156,7 +167,9 @@ export class RoomCore {
   /** Taken before `apply(entry)`, for when the apply is cut off where its own rollback cannot run. */
   checkpoint(entry: JournalEntry): Checkpoint {
     const m = this.#m;
-    return entry.k === "input" ? { m, member: entry.member, seq: m.dedupe[entry.member] } : { m };
+    return entry.k === "input" || entry.k === "reject"
+      ? { m, member: entry.member, window: m.dedupe[entry.member] }
+      : { m };
   }
 
   /**
@@ -168,8 +181,24 @@ export class RoomCore {
     const m = checkpoint.m as Mutable;
     this.#m = m;
     if (checkpoint.member === undefined) return;
-    if (checkpoint.seq === undefined) delete m.dedupe[checkpoint.member];
-    else m.dedupe[checkpoint.member] = checkpoint.seq;
+    if (checkpoint.window === undefined) delete m.dedupe[checkpoint.member];
+    else m.dedupe[checkpoint.member] = checkpoint.window;
+  }
+
+  /**
+   * Applies a journaled entry again (activation). It succeeded when first
+   * applied, so it must now: a failure means the replay diverges from what
+   * was acknowledged, and the caller must not serve the room. The budget is
+   * wider than live: re-homing many rooms at once slows every handler.
+   */
+  replay(entry: JournalEntry, budgetMs: number): Applied {
+    const live = this.budgetMs;
+    this.budgetMs = budgetMs;
+    try {
+      return this.apply(entry);
+    } finally {
+      this.budgetMs = live;
+    }
   }
 
   /** True when a journaled entry is already part of this state (taken into a later snapshot). */
@@ -185,6 +214,13 @@ export class RoomCore {
         return this.#leave(entry.member, entry.reason, entry.at, m, events);
       case "input":
         return this.#input(entry, m, events);
+      case "reject":
+        this.#remember(m, entry.member, entry.seq, {
+          ok: false,
+          code: entry.code,
+          message: entry.message,
+        });
+        return undefined;
       case "timer":
         delete m.timers[entry.name];
         this.#run(m, events, entry.at, (ctx) => this.definition.onTimer?.(ctx, entry.name));
@@ -233,8 +269,13 @@ export class RoomCore {
     const result = this.#run(m, events, entry.at, (ctx) =>
       handler(ctx, entry.body, member(sender)),
     );
-    m.dedupe[entry.member] = entry.seq;
+    this.#remember(m, entry.member, entry.seq, { ok: true, result });
     return result;
+  }
+
+  /** Written last in an apply, after everything that can throw (see `restore`). */
+  #remember(m: Mutable, member: string, seq: number, outcome: Outcome): void {
+    m.dedupe[member] = record(m.dedupe[member], seq, outcome, this.windowSize);
   }
 
   #elect(m: Mutable, events: CoreEvent[], at: number): void {

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import type { ClusterBuckets, FencedKey } from "@rookery/cluster";
+import { isFinalFenceError, type ClusterBuckets, type FencedKey } from "@rookery/cluster";
 import { encodeSnapshot, type Snapshot } from "./journal";
 import type { ResolvedRuntimeOptions } from "./options";
 
@@ -24,6 +24,9 @@ export interface SnapshotDeps {
   options: ResolvedRuntimeOptions;
   log: Logger;
 }
+
+/** Wait before writing again after a transient snapshot failure. */
+const RETRY_MS = 1000;
 
 /** Journal messages a room appends between two purges of what its snapshots cover. */
 const PURGE_EVERY = 32;
@@ -121,8 +124,15 @@ export class RoomSnapshots {
       this.#purge(journalSeq);
     } catch (error) {
       const room = this.source.key;
-      this.deps.log.error({ err: String(error), room }, "snapshot write failed: stopping room");
-      this.source.stop(`snapshot: ${(error as Error).name}`);
+      if (isFinalFenceError(error)) {
+        this.deps.log.error({ err: error, room }, "snapshot write failed its fence: stopping room");
+        return this.source.stop(`snapshot: ${(error as Error).name}`);
+      }
+      // A broker election or a timeout: the room is still ours (its journal
+      // or the next periodic write keeps it safe); write again later.
+      this.deps.log.warn({ err: error, room }, "snapshot write failed: will retry");
+      this.dirty = true;
+      if (this.source.durable) this.quiet(RETRY_MS);
     } finally {
       this.#busy = false;
     }

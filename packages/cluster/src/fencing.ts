@@ -1,6 +1,12 @@
+import { randomBytes } from "node:crypto";
 import type { KV } from "@nats-io/kv";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { FailStoppedError, OwnershipLostError, isWrongLastSequence } from "./errors";
+
+/** True when a fenced write failed for good (ownership lost, fail-stop), not transiently. */
+export function isFinalFenceError(err: unknown): boolean {
+  return err instanceof OwnershipLostError || err instanceof FailStoppedError;
+}
 
 /** Answers whether this process may still write what it owns (its heartbeat deadline). */
 export type LivenessGuard = () => boolean;
@@ -72,8 +78,24 @@ export class FencedKey extends Fence {
   }
 }
 
-/** Fenced appends to one subject of a stream (a room journal). */
+/** How long {@link FencedJournal.append} keeps retrying a transient failure. */
+export interface AppendRetry {
+  /** Give up after this long. */
+  forMs: number;
+  /** Stop retrying once this turns false (the writer was stopped). */
+  active: () => boolean;
+}
+
+/**
+ * Fenced appends to one subject of a stream (a room journal). A transient
+ * failure (a stream leader election stalls appends for seconds on
+ * nats-server 2.9; a timeout) is retried with the same message id, so an
+ * append that did land is answered from the stream's duplicate window rather
+ * than written twice; a failed condition is final.
+ */
 export class FencedJournal extends Fence {
+  readonly #writer = randomBytes(6).toString("base64url");
+
   constructor(
     private readonly js: JetStreamClient,
     readonly subject: string,
@@ -83,12 +105,25 @@ export class FencedJournal extends Fence {
     super(subject, expectedLastSequence, alive);
   }
 
-  append(data: Uint8Array): Promise<number> {
-    return this.guarded(async () => {
-      const ack = await this.js.publish(this.subject, data, {
-        expect: { lastSubjectSequence: this.position },
-      });
-      return ack.seq;
-    });
+  async append(data: Uint8Array, retry?: AppendRetry): Promise<number> {
+    // Unique per writer and position: another writer's append at the same
+    // position (a zombie, a new owner) never counts as this one's duplicate.
+    const msgID = `${this.#writer}:${this.position}`;
+    const deadline = performance.now() + (retry?.forMs ?? 0);
+    for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
+      try {
+        return await this.guarded(async () => {
+          const ack = await this.js.publish(this.subject, data, {
+            msgID,
+            expect: { lastSubjectSequence: this.position },
+          });
+          return ack.seq;
+        });
+      } catch (err) {
+        const again = retry && retry.active() && performance.now() + pause < deadline;
+        if (isFinalFenceError(err) || !again) throw err;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
   }
 }

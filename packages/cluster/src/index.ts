@@ -32,7 +32,7 @@ export {
   NotStartedError,
   OwnershipLostError,
 } from "./errors";
-export { FencedJournal, FencedKey } from "./fencing";
+export { FencedJournal, FencedKey, isFinalFenceError } from "./fencing";
 export { FailStopReason, Heartbeat, newEpoch } from "./heartbeat";
 export { LeaseManager } from "./leases";
 export { DownReason, MembershipView } from "./membership";
@@ -52,7 +52,7 @@ export { Sweeper } from "./sweeper";
 
 export type { ClusterBuckets } from "./buckets";
 export type { ClusterMemberOptions } from "./cluster-member";
-export type { LivenessGuard } from "./fencing";
+export type { AppendRetry, LivenessGuard } from "./fencing";
 export type { HeartbeatEvents, ProcessIdentity } from "./heartbeat";
 export type { AcquireResult, Lease, LeaseEvents } from "./leases";
 export type { MembershipEvents } from "./membership";
