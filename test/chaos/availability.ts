@@ -1,0 +1,153 @@
+/**
+ * Availability per fault kind: what became of the inputs sent while a fault
+ * (or its recovery) was in progress, and how long rooms went without an ack.
+ */
+import {
+  outcomeClass,
+  type AvailabilityRow,
+  type FaultWindow,
+  type History,
+  type InputRecord,
+} from "./history";
+
+/** Inputs sent outside every fault window. */
+export const CALM = "calm";
+
+export function availability(history: History): AvailabilityRow[] {
+  const acks = ackTimesByRoom(history.inputs);
+  const rows = new Map<string, AvailabilityRow>();
+  const row = (kind: string) => {
+    let r = rows.get(kind);
+    if (r === undefined) {
+      r = emptyRow(kind);
+      rows.set(kind, r);
+    }
+    return r;
+  };
+  row(CALM);
+  for (const window of history.faults) {
+    const r = row(window.kind);
+    r.windows += 1;
+    for (const times of acks.values()) {
+      r.maxStallMs = Math.max(r.maxStallMs, maxStall(times, window, history.loadMs));
+    }
+  }
+  for (const input of history.inputs) {
+    const window = history.faults.find((w) => w.start <= input.sentAt && input.sentAt < w.end);
+    count(row(window?.kind ?? CALM), input);
+  }
+  for (const [start, end] of calmSpans(history)) {
+    const calm = row(CALM);
+    for (const times of acks.values()) {
+      calm.maxStallMs = Math.max(calm.maxStallMs, maxStall(times, { start, end }, history.loadMs));
+    }
+  }
+  return [...rows.values()];
+}
+
+function emptyRow(kind: string): AvailabilityRow {
+  return {
+    kind,
+    windows: 0,
+    sent: 0,
+    acked: 0,
+    rejected: 0,
+    errors: {},
+    unknown: 0,
+    pending: 0,
+    maxStallMs: 0,
+    maxLatencyMs: 0,
+  };
+}
+
+function count(row: AvailabilityRow, input: InputRecord): void {
+  row.sent += 1;
+  const outcome = input.outcome;
+  switch (outcomeClass(outcome)) {
+    case "ack":
+      row.acked += 1;
+      break;
+    case "pending":
+      row.pending += 1;
+      break;
+    case "unknown":
+      row.unknown += 1;
+      break;
+    default: {
+      const code = (outcome as { code: string }).code;
+      if (code === "INPUT_REJECTED" && input.reject) row.rejected += 1;
+      else row.errors[code] = (row.errors[code] ?? 0) + 1;
+    }
+  }
+  if (outcome.kind !== "pending") {
+    row.maxLatencyMs = Math.max(row.maxLatencyMs, Math.round(outcome.at - input.sentAt));
+  }
+}
+
+/** Ack times of every room, sorted. */
+function ackTimesByRoom(inputs: readonly InputRecord[]): Map<string, number[]> {
+  const byRoom = new Map<string, number[]>();
+  for (const input of inputs) {
+    const list = byRoom.get(input.room) ?? [];
+    byRoom.set(input.room, list);
+    if (input.outcome.kind === "ack") list.push(input.outcome.at);
+  }
+  for (const list of byRoom.values()) list.sort((a, b) => a - b);
+  return byRoom;
+}
+
+/**
+ * The longest gap between consecutive acks of one room that overlaps the
+ * window, counted from the window's start at the earliest and ending at
+ * the first ack after it (or at the end of the load if none came).
+ */
+export function maxStall(
+  times: readonly number[],
+  window: Pick<FaultWindow, "start" | "end">,
+  loadMs: number,
+): number {
+  let longest = 0;
+  let previous = window.start;
+  for (const t of times) {
+    if (t < window.start) continue;
+    longest = Math.max(longest, t - previous);
+    previous = t;
+    if (t >= window.end) return Math.round(longest);
+  }
+  return Math.round(Math.max(longest, Math.max(loadMs, window.end) - previous));
+}
+
+/** The parts of the load outside every fault window. */
+function calmSpans(history: History): [number, number][] {
+  const spans: [number, number][] = [];
+  let from = 0;
+  for (const w of [...history.faults].sort((a, b) => a.start - b.start)) {
+    if (w.start > from) spans.push([from, w.start]);
+    from = Math.max(from, w.end);
+  }
+  if (from < history.loadMs) spans.push([from, history.loadMs]);
+  return spans;
+}
+
+/** The availability table as aligned text. */
+export function formatAvailability(rows: readonly AvailabilityRow[]): string {
+  const header = ["fault", "windows", "sent", "acked", "refused", "errors", "unknown", "pending"];
+  header.push("max stall ms", "max latency ms");
+  const lines = rows.map((r) => [
+    r.kind,
+    String(r.windows),
+    String(r.sent),
+    String(r.acked),
+    String(r.rejected),
+    Object.entries(r.errors)
+      .map(([code, n]) => `${code}:${n}`)
+      .join(" ") || "0",
+    String(r.unknown),
+    String(r.pending),
+    String(r.maxStallMs),
+    String(r.maxLatencyMs),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+  return [fmt(header), ...lines.map(fmt)].join("\n");
+}
