@@ -5,12 +5,22 @@ import { InternalKind, type MemberInfo, type RoomReply } from "@rookery/protocol
 import {
   alarmRoom,
   ephemeralLedgerRoom,
+  fickleRoom,
   flakyRoom,
   ledgerRoom,
   secretRoom,
+  stageRoom,
 } from "./fixtures/rooms";
 
-export const testRooms = [ledgerRoom, ephemeralLedgerRoom, flakyRoom, alarmRoom, secretRoom];
+export const testRooms = [
+  ledgerRoom,
+  ephemeralLedgerRoom,
+  flakyRoom,
+  alarmRoom,
+  secretRoom,
+  stageRoom,
+  fickleRoom,
+];
 
 /** In-process nodes and routers for one test, all closed by `close()`. */
 export class Cluster {
@@ -19,8 +29,10 @@ export class Cluster {
   readonly #members: ClusterMember[] = [];
 
   constructor(
-    private readonly url: string,
+    private readonly url: string | string[],
     readonly prefix: string,
+    /** Bucket settings of every member (replicas, heartbeat tags on a server cluster). */
+    private readonly clusterOptions: { replicas?: number; heartbeatTags?: string[] } = {},
   ) {}
 
   async node(id: string, options: RuntimeOptions = {}): Promise<ActorHost> {
@@ -29,7 +41,7 @@ export class Cluster {
     const ref: { host?: ActorHost } = {};
     const member = new ClusterMember(nc, {
       identity: { id, role: "node" },
-      cluster: { prefix: this.prefix },
+      cluster: { prefix: this.prefix, ...this.clusterOptions },
       load: () => ref.host?.size ?? 0,
     });
     await member.start();
@@ -55,7 +67,7 @@ export class Cluster {
     const nc = await this.#connect();
     const gateway = new ClusterMember(nc, {
       identity: { id, role: "gateway" },
-      cluster: { prefix: this.prefix },
+      cluster: { prefix: this.prefix, ...this.clusterOptions },
       sweeper: false,
     });
     await gateway.start();
@@ -66,8 +78,8 @@ export class Cluster {
     };
   }
 
-  async router(): Promise<RoomRouter> {
-    return new RoomRouter(await this.#connect(), { prefix: this.prefix, totalWaitMs: 10_000 });
+  async router(totalWaitMs = 10_000): Promise<RoomRouter> {
+    return new RoomRouter(await this.#connect(), { prefix: this.prefix, totalWaitMs });
   }
 
   async close(): Promise<void> {
