@@ -20,7 +20,7 @@ import {
 import { HandlerBatch } from "./handler-batch";
 import { resolveRuntimeOptions, type ResolvedRuntimeOptions, type RuntimeOptions } from "./options";
 import { isDurable, type RoomDefinition } from "./room";
-import { RoomActor, type ActorDeps } from "./room-actor";
+import { RoomActor, type ActorDeps, type LocalGateway } from "./room-actor";
 
 type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
 const OWNER_CACHE_LIMIT = 100_000;
@@ -54,6 +54,7 @@ export class ActorHost {
   readonly #subs: Subscription[] = [];
   readonly #work = new Set<Promise<unknown>>();
   #deps!: ActorDeps;
+  #local: LocalGateway | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #accepting = false;
   #running = 0;
@@ -83,6 +84,22 @@ export class ActorHost {
   }
   actor(type: string, id: string): RoomActor | undefined {
     return this.#actors.get(leaseKey(type, id));
+  }
+  /** The room's actor if it is active here and taking requests (the local fast path). */
+  serving(type: string, id: string): RoomActor | undefined {
+    const actor = this.#actors.get(leaseKey(type, id));
+    return actor?.serving ? actor : undefined;
+  }
+  /** Whether this node hosts the room type. */
+  hosts(type: string): boolean {
+    return this.#rooms.has(type);
+  }
+  /**
+   * The gateway role of this process (the co-located shape): its members get
+   * room events in-process. Call before `start()`.
+   */
+  attachGateway(local: LocalGateway): void {
+    this.#local = local;
   }
   on<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): void {
     this.#listeners[event] = listener;
@@ -235,6 +252,7 @@ export class ActorHost {
         this.log.error({ err: String(error) }, "room continuation failed"),
       ),
       log: this.log,
+      local: this.#local,
       onStopped: (a, reason) => this.#stopped(a, reason),
       onJournal: (ms, entries) => this.#listeners.journaled?.(ms, entries),
     };

@@ -19,6 +19,7 @@ export type { HostEvents } from "./actor-host";
 export { defaultRuntimeOptions, resolveRuntimeOptions } from "./options";
 export type { ResolvedRuntimeOptions, RuntimeOptions } from "./options";
 export { JournalReplayError, RoomActor } from "./room-actor";
+export type { LocalGateway } from "./room-actor";
 export { JournalGapError } from "./journal-reader";
 export { InputRejectedError, NotJoinedError, RoomCore } from "./room-core";
 export { DEFAULT_DEDUPE_WINDOW } from "./room-core";

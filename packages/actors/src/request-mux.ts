@@ -11,6 +11,12 @@ export class NoRespondersError extends Error {
   override readonly name = "NoRespondersError";
 }
 
+/** The caller gave up on the request (its AbortSignal fired); a reply that comes later is dropped. */
+export class RequestAbortedError extends Error {
+  readonly code = "REQUEST_ABORTED";
+  override readonly name = "RequestAbortedError";
+}
+
 /** No reply within the request's timeout. */
 export class RequestTimeoutError extends Error {
   readonly code = "REQUEST_TIMEOUT";
@@ -40,7 +46,19 @@ export class RequestMux {
     this.#prefix = `${createInbox()}.`;
   }
 
-  request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Msg> {
+  /**
+   * Publishes `data` and resolves with the first reply. Rejects with
+   * RequestTimeoutError after `timeoutMs`, NoRespondersError when nobody
+   * subscribes, and RequestAbortedError as soon as `signal` fires (what was
+   * published stays published: only the wait ends).
+   */
+  request(
+    subject: string,
+    data: Uint8Array,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<Msg> {
+    if (signal?.aborted) return Promise.reject(aborted(subject));
     this.#sub ??= this.nc.subscribe(`${this.#prefix}*`, {
       callback: (_error, msg) => this.#onReply(msg),
     });
@@ -48,17 +66,39 @@ export class RequestMux {
     return new Promise<Msg>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(token);
-        reject(new RequestTimeoutError(`no reply from ${subject} within ${timeoutMs} ms`));
+        pending.reject(new RequestTimeoutError(`no reply from ${subject} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.#pending.set(token, { resolve, reject, timer, subject });
+      const pending: Pending = { resolve, reject, timer, subject };
+      if (signal) this.#follow(token, pending, signal);
+      this.#pending.set(token, pending);
       try {
         this.nc.publish(subject, data, { reply: this.#prefix + token });
       } catch (error) {
         clearTimeout(timer);
         this.#pending.delete(token);
-        reject(error as Error);
+        pending.reject(error as Error);
       }
     });
+  }
+
+  /** Ends the wait when `signal` fires; the listener goes when the request settles. */
+  #follow(token: string, pending: Pending, signal: AbortSignal): void {
+    const onAbort = () => {
+      if (this.#pending.get(token) !== pending) return;
+      this.#pending.delete(token);
+      clearTimeout(pending.timer);
+      pending.reject(aborted(pending.subject));
+    };
+    const { resolve, reject } = pending;
+    pending.resolve = (msg) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(msg);
+    };
+    pending.reject = (error) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(error);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
   }
 
   /** Rejects what is still waiting and drops the subscription. Idempotent. */
@@ -86,3 +126,5 @@ export class RequestMux {
     }
   }
 }
+
+const aborted = (subject: string) => new RequestAbortedError(`request to ${subject} aborted`);

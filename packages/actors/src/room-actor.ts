@@ -13,7 +13,9 @@ import {
   type RoomAckedReply,
   type RoomEvent,
   type RoomJoinRequest,
+  type RoomRef,
   type RoomReply,
+  type RoomRequest,
   type Value,
 } from "@rookery/protocol";
 import {
@@ -60,10 +62,20 @@ export interface ActorDeps {
   /** Runs every room's handlers of one event-loop turn under one time budget. */
   batch: HandlerBatch;
   log: Logger;
+  /** The gateway role of this process, when it has one (the co-located shape). */
+  local?: LocalGateway;
   /** Called once when the actor stops for any reason. */
   onStopped: (actor: RoomActor, reason: string) => void;
   /** Called after each journal append with its latency and how many entries it carried. */
   onJournal?: (ms: number, entries: number) => void;
+}
+
+/** A gateway role in this process: room events reach its members without NATS. */
+export interface LocalGateway {
+  /** The gateway's id: events for members joined through it need no NATS publish. */
+  readonly id: string;
+  /** Hands one event to the gateway's members of the room, synchronously and in order. */
+  deliver(room: RoomRef, event: RoomEvent): void;
 }
 
 /** What an activation reads first; see {@link RoomActor.prefetch}. */
@@ -303,39 +315,66 @@ export class RoomActor {
   }
 
   #onRequest(msg: Msg): void {
-    if (this.#moving !== undefined) return respond(msg, moved(this.#moving));
+    const reply: Reply = (r) => respond(msg, r);
+    if (this.#moving !== undefined) return reply(moved(this.#moving));
     if (this.#stopped) return;
-    this.#lastActivity = performance.now();
     const decoded = decodeRoomRequest(msg.data);
-    if (!decoded.ok) return respond(msg, err(decoded.error.code, decoded.error.message));
-    const request = decoded.frame;
+    if (!decoded.ok) return reply(err(decoded.error.code, decoded.error.message));
+    this.#handle(decoded.frame, reply);
+  }
+
+  /**
+   * A request from a gateway in this process (the local fast path): the same
+   * mailbox turn as one that came over NATS, with no encoding either way.
+   * Always settles: a room stopping or moving answers ROOM_MOVED, and the
+   * gateway re-routes over NATS.
+   */
+  request(frame: RoomRequest): Promise<RoomReply> {
+    return new Promise((resolve) => {
+      if (this.#moving !== undefined) return resolve(moved(this.#moving));
+      if (this.#stopped) return resolve(moved(this.#stopped));
+      this.#handle(frame, resolve);
+    });
+  }
+
+  /** Whether a request handed to this actor now would be served here. */
+  get serving(): boolean {
+    return this.#moving === undefined && this.#stopped === undefined && this.#sub !== undefined;
+  }
+
+  #handle(request: RoomRequest, reply: Reply): void {
+    this.#lastActivity = performance.now();
     const at = Date.now();
-    const fail = (reply: ErrReply) => respond(msg, reply);
+    const fail = (r: ErrReply) => reply(r);
     this.#enqueue((apply) => {
       // Checked when the turn comes, not on arrival: a turn queued before a
       // handover began, or behind the same input, must see what came before it.
       if (this.#moving !== undefined) {
-        const reply = moved(this.#moving);
-        return () => fail(reply);
+        const r = moved(this.#moving);
+        return () => fail(r);
       }
-      if (this.#stopped) return noop;
+      if (this.#stopped) {
+        const r = moved(this.#stopped);
+        return () => fail(r);
+      }
       switch (request.k) {
         case InternalKind.Join: {
           // The view is taken when the join is applied (mailbox order) and sent
           // once it is committed: entries applied after it, not yet committed
-          // or published, are neither in it nor counted in its seq.
-          let view: Uint8Array | undefined;
+          // or published, are neither in it nor counted in its seq. Applies
+          // replace the state object, so the view holds still until then.
+          let view: RoomReply | undefined;
           return this.#applyThen(
             apply,
             { k: "join", member: request.member, at },
-            () => msg.respond(view!),
+            () => reply(view!),
             fail,
-            () => (view = encodeFrame(this.#joinedReply(request))),
+            () => (view = this.#joinedReply(request)),
           );
         }
         case InternalKind.Leave: {
           const member = this.#core.member(request.member);
-          const left = () => respond(msg, { k: InternalKind.Left });
+          const left = () => reply({ k: InternalKind.Left });
           if (!member || member.conn !== request.conn) return left;
           const reason = request.reason ?? "left";
           return this.#applyThen(apply, { k: "leave", member: member.id, reason, at }, left, fail);
@@ -343,10 +382,10 @@ export class RoomActor {
         case InternalKind.Input: {
           const { member, seq, type, body } = request;
           const known = this.#core.known(member, seq);
-          if (known.kind === "seen") return () => this.#resend(msg, member, seq, known.outcome);
+          if (known.kind === "seen") return () => this.#resend(reply, member, seq, known.outcome);
           if (known.kind === "expired") return () => fail(expired(seq));
           const entry: JournalEntry = { k: "input", member, seq, type, body, at };
-          const ack = (applied: Applied) => respond(msg, ackReply(seq, applied));
+          const ack = (applied: Applied) => reply(ackReply(seq, applied));
           return this.#applyThen(apply, entry, ack, fail);
         }
       }
@@ -460,20 +499,20 @@ export class RoomActor {
    * journal append is still in flight the resend must wait for it: answering
    * now would answer for an input a crash could still lose.
    */
-  #resend(msg: Msg, member: string, seq: number, outcome: Outcome): void {
+  #resend(reply: Reply, member: string, seq: number, outcome: Outcome): void {
     const dup: RoomReply = outcome.ok
       ? { ...ackReply(seq, outcome), dup: true }
       : err(outcome.code as ErrorCode, outcome.message);
     const commit = this.#uncommitted?.get(`${member}#${seq}`);
-    if (!commit) return respond(msg, dup);
+    if (!commit) return reply(dup);
     const { done, fail } = commit;
     commit.done = (applied) => {
       done(applied);
-      respond(msg, dup);
+      reply(dup);
     };
-    commit.fail = (reply) => {
-      fail(reply);
-      respond(msg, reply);
+    commit.fail = (failure) => {
+      fail(failure);
+      reply(failure);
     };
   }
 
@@ -537,14 +576,25 @@ export class RoomActor {
     }
   }
 
+  /**
+   * Hands the events to the gateway role of this process, if any, and
+   * publishes them on NATS only when some member is connected elsewhere:
+   * the room's own membership says which gateways need them.
+   */
   #publish(events: CoreEvent[]): void {
-    if (this.#stopped || !this.deps.alive()) return;
+    if (this.#stopped || !this.deps.alive() || events.length === 0) return;
     this.#remember(events);
-    for (const e of events) this.deps.nc.publish(this.#eventSubject, this.#eventMessage(e));
+    const local = this.deps.local;
+    const remote = !local || this.#core.storedMembers().some((m) => m.gateway !== local.id);
+    for (const e of events) {
+      const message = this.#eventMessage(e);
+      local?.deliver(this.room, message);
+      if (remote) this.deps.nc.publish(this.#eventSubject, encodeFrame(message));
+    }
   }
 
-  /** The event as published: the client frame encoded once, for gateways to forward as is. */
-  #eventMessage(e: CoreEvent): Uint8Array {
+  /** The event as delivered: the client frame encoded once, for gateways to forward as is. */
+  #eventMessage(e: CoreEvent): RoomEvent {
     const { seq, type, body } = e;
     const frame = encodeFrame({ k: ServerKind.Event, room: this.room, seq, type, body });
     const message: RoomEvent = {
@@ -555,7 +605,7 @@ export class RoomActor {
       frame,
     };
     if (e.to) message.to = e.to;
-    return encodeFrame(message);
+    return message;
   }
 
   /** Keeps events for resumes (the replay buffer). */
@@ -733,6 +783,9 @@ function expired(seq: number): ErrReply {
     `input seq ${seq} is older than this member's dedupe window: its outcome is no longer known`,
   );
 }
+
+/** Where a request's answer goes: a NATS reply subject, or a local gateway's promise. */
+type Reply = (reply: RoomReply) => void;
 
 function respond(msg: Msg, reply: RoomReply): void {
   if (msg.reply) msg.respond(encodeFrame(reply));

@@ -11,7 +11,12 @@ import {
   type RoomReply,
   type RoomRequest,
 } from "@rookery/protocol";
-import { NoRespondersError, RequestMux, RequestTimeoutError } from "./request-mux";
+import {
+  NoRespondersError,
+  RequestAbortedError,
+  RequestMux,
+  RequestTimeoutError,
+} from "./request-mux";
 
 export interface RoomRouterOptions {
   /** Namespace of subjects. @default "rk" */
@@ -24,8 +29,29 @@ export interface RoomRouterOptions {
    * @default 500
    */
   requestTimeoutMs?: number;
-  /** Give up (ROOM_UNAVAILABLE) after this long in total. @default 5000 */
+  /**
+   * Give up (ROOM_UNAVAILABLE) after this long in total, resending the same
+   * frame until then. Long enough to ride out a JetStream stream leader
+   * election (appends stall 4.5-7 s on nats-server 2.9) or a failover; a
+   * room that is truly unavailable fails after this bound.
+   * @default 20000
+   */
   totalWaitMs?: number;
+}
+
+export interface RoomRequestOptions {
+  /**
+   * When to give up, on the `performance.now()` clock: a caller that queued
+   * the request counts the wait from when it got it, so requests queued behind
+   * a stalled one fail in bounded time too. Already passed: fails at once,
+   * without sending. @default now + totalWaitMs
+   */
+  deadline?: number;
+  /**
+   * Stops resending and waiting when it fires (the request fails with
+   * RequestAbortedError); what was sent stays sent.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -33,7 +59,9 @@ export interface RoomRouterOptions {
  * to the room's subject (NATS interest is the directory); "no responders"
  * means the room is not active, so placement is asked and the request
  * retried; ROOM_MOVED (a room handing over) and timeouts are retried with the
- * same frame, which is safe because rooms dedupe inputs by (member, seq).
+ * same frame, which is safe because rooms dedupe inputs by (member, seq) and
+ * answer a resend with the original outcome. An input that gets no answer in
+ * time fails with ROOM_UNAVAILABLE: its outcome is unknown (docs/protocol.md §6).
  */
 export class RoomRouter {
   readonly #names: Names;
@@ -45,7 +73,7 @@ export class RoomRouter {
     this.#mux = new RequestMux(nc);
     this.#names = names(options.prefix);
     this.#timeout = options.requestTimeoutMs ?? 500;
-    this.#total = options.totalWaitMs ?? 5000;
+    this.#total = options.totalWaitMs ?? 20_000;
   }
 
   /** Gives up the requests still waiting (they fail as timeouts) and the reply subscription. */
@@ -53,18 +81,31 @@ export class RoomRouter {
     this.#mux.close();
   }
 
+  /** The total wait of a request (ROOM_UNAVAILABLE after it). */
+  get totalWaitMs(): number {
+    return this.#total;
+  }
+
   /** Sends a request and returns the room's final reply (`err` replies other than ROOM_MOVED included). */
-  async request(type: string, id: string, frame: RoomRequest): Promise<RoomReply> {
-    const deadline = performance.now() + this.#total;
+  async request(
+    type: string,
+    id: string,
+    frame: RoomRequest,
+    options: RoomRequestOptions = {},
+  ): Promise<RoomReply> {
+    const { deadline = performance.now() + this.#total, signal } = options;
     const subject = this.#names.subjects.roomIn(type, id);
     const data = encodeFrame(frame);
     let backoff = 10;
     let placed = false;
     let justPlaced = false;
+    let sent = false;
     while (performance.now() < deadline) {
+      if (signal?.aborted) throw new RequestAbortedError(`request to ${subject} aborted`);
       const timeout = Math.max(50, Math.min(this.#timeout, deadline - performance.now()));
+      sent = true;
       try {
-        const msg = await this.#mux.request(subject, data, timeout);
+        const msg = await this.#mux.request(subject, data, timeout, signal);
         const reply = decodeRoomReply(msg.data);
         if (!reply.ok) throw reply.error;
         if (reply.frame.k !== InternalKind.Err || reply.frame.code !== ErrorCode.ROOM_MOVED)
@@ -73,7 +114,7 @@ export class RoomRouter {
         // No responders right after a placement: the owner it named may have
         // just handed the room over, so the next placement skips owner caches.
         if (isNoResponders(error)) {
-          const now = await this.place(type, id, deadline, placed);
+          const now = await this.place(type, id, deadline, placed, signal);
           placed ||= now;
           // Just activated: retry at once (once), the room is there now.
           if (now && !justPlaced) {
@@ -86,10 +127,8 @@ export class RoomRouter {
       await sleep(backoff);
       backoff = Math.min(backoff * 2, 100);
     }
-    throw new ProtocolError(
-      ErrorCode.ROOM_UNAVAILABLE,
-      `room ${type}/${id} did not answer within ${this.#total} ms`,
-    );
+    if (signal?.aborted) throw new RequestAbortedError(`request to ${subject} aborted`);
+    throw new ProtocolError(ErrorCode.ROOM_UNAVAILABLE, unavailable(type, id, frame, sent));
   }
 
   /**
@@ -101,12 +140,13 @@ export class RoomRouter {
     id: string,
     deadline = performance.now() + this.#total,
     fresh = false,
+    signal?: AbortSignal,
   ): Promise<boolean> {
     const request = { k: InternalKind.Place, room: { type, id } } as const;
     const frame = encodeFrame(fresh ? { ...request, fresh } : request);
     const timeout = Math.max(50, Math.min(this.#timeout * 2, deadline - performance.now()));
     try {
-      const msg = await this.#mux.request(this.#names.subjects.place(type), frame, timeout);
+      const msg = await this.#mux.request(this.#names.subjects.place(type), frame, timeout, signal);
       const reply = decodePlaceReply(msg.data);
       if (
         reply.ok &&
@@ -126,6 +166,13 @@ export class RoomRouter {
       return false;
     }
   }
+}
+
+function unavailable(type: string, id: string, frame: RoomRequest, sent: boolean): string {
+  if (!sent)
+    return `room ${type}/${id} unavailable: the request waited its turn too long and was not sent`;
+  const what = `room ${type}/${id} did not answer in time`;
+  return frame.k === InternalKind.Input ? `${what}: the input's outcome is unknown` : what;
 }
 
 const isNoResponders = (error: unknown) => error instanceof NoRespondersError;
