@@ -21,6 +21,7 @@ export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Gat
     secret: env.ROOKERY_TOKEN_SECRET || undefined,
     reconnectGraceMs: int(env, "ROOKERY_RECONNECT_GRACE_MS", 0, 600_000),
     drainMs: int(env, "ROOKERY_DRAIN_MS", 0, 600_000),
+    totalWaitMs: int(env, "ROOKERY_ROOM_WAIT_MS", 100, 600_000),
     demo: env.ROOKERY_DEMO === "1" || env.ROOKERY_DEMO === "true",
     limits: limitsFromEnv(env),
   };

@@ -11,10 +11,12 @@ import {
   type JoinFrame,
   type LeaveFrame,
   type RoomJoinedReply,
+  type RoomRef,
   type RoomReply,
   type RoomRequest,
   type ServerFrame,
 } from "@rookery/protocol";
+import { setMaxListeners } from "node:events";
 import type { ConnectionContext } from "./context";
 import { Membership, MembershipState, type MembershipOwner } from "./membership";
 
@@ -30,11 +32,18 @@ export interface RoomsOwner extends MembershipOwner {
  * The rooms of one connection: checks every join, leave and input against
  * what this connection has joined (membership checks need no shared state:
  * the room actor checks membership again), forwards them through each
- * room's lane, and answers the client.
+ * room's lane, and answers the client. Once the socket closes nothing more
+ * is sent for it: requests still queued are dropped, the one in flight stops
+ * being resent, and no answer goes to the dead socket.
  */
 export class ConnectionRooms {
   // Created with the first join: most idle clients never need one (memory per connection).
   #rooms: Map<string, Membership> | undefined;
+  /** Leaves after failed joins still on their way, by room: a new join of the room waits for them. */
+  #cleanups: Map<string, Promise<void>> | undefined;
+  /** Fires when the socket closes: requests in flight stop waiting (created with the first request). */
+  #closing: AbortController | undefined;
+  #closed = false;
 
   constructor(
     private readonly owner: RoomsOwner,
@@ -56,12 +65,17 @@ export class ConnectionRooms {
     if ((this.#rooms?.size ?? 0) >= this.ctx.options.limits.maxRooms) {
       return refuse(ErrorCode.TOO_MANY_ROOMS, `at most ${this.ctx.options.limits.maxRooms} rooms`);
     }
-    const membership = new Membership(room, this.owner);
-    (this.#rooms ??= new Map()).set(formatRoom(room), membership);
+    const key = formatRoom(room);
+    const membership = new Membership(room, this.owner, this.#cleanups?.get(key));
+    (this.#rooms ??= new Map()).set(key, membership);
     this.ctx.subscribe(membership);
     const resume = frame.since !== undefined ? { since: frame.since, epoch: frame.epoch } : {};
-    this.#forward(membership, context, this.#joinRequest(resume), (reply) =>
-      this.#joined(membership, reply, frame.ref),
+    this.#forward(
+      membership,
+      context,
+      this.#joinRequest(resume),
+      (reply) => this.#joined(membership, reply, frame.ref),
+      (failure) => this.#joinFailed(membership, failure),
     );
   }
 
@@ -126,8 +140,13 @@ export class ConnectionRooms {
     );
   }
 
-  /** The socket closed: every room keeps the member for the reconnect grace, then it leaves. */
+  /**
+   * The socket closed: nothing more is sent or answered for it, and every
+   * room keeps the member for the reconnect grace, then it leaves.
+   */
   disconnect(): void {
+    this.#closed = true;
+    this.#closing?.abort();
     // Every membership still listed is live: #drop takes a membership out as it ends it.
     for (const membership of [...(this.#rooms?.values() ?? [])]) this.#dropAfterGrace(membership);
   }
@@ -164,44 +183,102 @@ export class ConnectionRooms {
   /**
    * Queues a request on the membership's lane. `done` gets the room's success
    * reply; an `err` reply or a routing failure becomes an error frame, and
-   * `failed` undoes whatever the caller had marked.
+   * `failed` (given the `err` reply or what was thrown) undoes whatever the
+   * caller had marked. The room is waited for `totalWaitMs` from now, not
+   * from the request's turn, so a queue behind a stalled room fails in
+   * bounded time. A request whose turn comes after the socket closed, or
+   * after its membership ended, is never sent.
    */
   #forward(
     membership: Membership,
     context: ErrorContext,
     request: RoomRequest,
     done: (reply: RoomReply) => void,
-    failed: () => void = () =>
-      request.k === InternalKind.Join ? this.#dropAfterGrace(membership) : undefined,
+    failed: (failure: unknown) => void = () => undefined,
   ): void {
-    const started = performance.now();
+    const received = performance.now();
+    const deadline = received + this.ctx.options.totalWaitMs;
     const task = async () => {
-      const reply = await this.ctx.request(membership.room, request);
-      this.ctx.metrics.roundTrip(request.k, (performance.now() - started) / 1000);
+      if (this.#closed) return;
+      if (membership.state === MembershipState.Gone) return this.#notJoined(context);
+      const signal = this.#signal();
+      const reply = await this.ctx.request(membership.room, request, { deadline, signal });
+      this.ctx.metrics.roundTrip(request.k, (performance.now() - received) / 1000);
+      if (this.#closed) return;
       if (reply.k !== InternalKind.Err) return done(reply);
-      failed();
+      failed(reply);
       const error = new ProtocolError(reply.code, reply.message, { context });
       this.owner.reject(error, reply.after);
     };
     membership.run(task, (error: unknown) => {
-      failed();
+      if (this.#closed) return;
+      failed(error);
       this.owner.reject(asProtocolError(error, context));
     });
   }
 
+  #signal(): AbortSignal {
+    if (!this.#closing) {
+      this.#closing = new AbortController();
+      // One listener per request in flight, one per room at most: not a leak.
+      setMaxListeners(0, this.#closing.signal);
+    }
+    return this.#closing.signal;
+  }
+
   /**
-   * Ends a membership here and lets the room drop the member after the
-   * reconnect grace (unless it resumes meanwhile). Also for a join that
-   * failed: it may still have reached the room (a timeout after the room took
-   * it), and the leave is a no-op at the room if it never joined.
+   * A join that failed. The membership ends here; when the room's answer is
+   * unknown (no answer in time), the join may still have reached the room, so
+   * the member is taken out again at once, before any later join of this
+   * connection to the room is sent (never after it: a retried join stays in).
    */
+  #joinFailed(membership: Membership, failure: unknown): void {
+    if (membership.state === MembershipState.Gone) return;
+    this.#drop(membership);
+    if (outcomeUnknown(failure)) this.#leaveNow(membership.room);
+  }
+
+  /**
+   * Sends a `disconnected` leave for this connection now (a no-op at the room
+   * if the member is not there with this connection); a new membership of the
+   * room starts its lane after it. It completes even if the socket closes.
+   */
+  #leaveNow(room: RoomRef): void {
+    const key = formatRoom(room);
+    const request: RoomRequest = {
+      k: InternalKind.Leave,
+      member: this.owner.memberId,
+      conn: this.owner.id,
+      reason: LeaveReason.Disconnected,
+    };
+    const before = this.#cleanups?.get(key) ?? Promise.resolve();
+    const cleanup = before
+      .then(() => this.ctx.request(room, request))
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          this.ctx.log.warn(
+            { room: key, member: this.owner.memberId, err: String(error) },
+            "leave after a failed join failed",
+          ),
+      );
+    (this.#cleanups ??= new Map()).set(key, cleanup);
+    void cleanup.then(() => {
+      if (this.#cleanups?.get(key) === cleanup) this.#cleanups.delete(key);
+    });
+  }
+
+  /** Ends a membership here and lets the room drop the member after the reconnect grace (unless it resumes meanwhile). */
   #dropAfterGrace(membership: Membership): void {
     this.#drop(membership);
     this.ctx.disconnected(membership.room, this.owner.memberId, this.owner.id);
   }
 
+  /** A resync failed: the client is told it left, and the member leaves the room now. */
   #dropClosed(membership: Membership): void {
-    this.#dropAfterGrace(membership);
+    if (membership.state === MembershipState.Gone) return;
+    this.#drop(membership);
+    this.#leaveNow(membership.room);
     this.owner.send({ k: ServerKind.Left, room: membership.room, reason: LeaveReason.Closed });
   }
 
@@ -218,6 +295,17 @@ export class ConnectionRooms {
       new ProtocolError(ErrorCode.NOT_JOINED, `not in ${formatRoom(room)}`, { context }),
     );
   }
+}
+
+/** No answer from the room in time (or a failure of our own): the request may have reached it. */
+function outcomeUnknown(failure: unknown): boolean {
+  const code =
+    failure instanceof ProtocolError
+      ? failure.code
+      : (failure as RoomReply | undefined)?.k === InternalKind.Err
+        ? (failure as Extract<RoomReply, { k: "err" }>).code
+        : ErrorCode.INTERNAL;
+  return code === ErrorCode.ROOM_UNAVAILABLE || code === ErrorCode.INTERNAL;
 }
 
 function asProtocolError(error: unknown, context: ErrorContext): ProtocolError {

@@ -6,6 +6,11 @@ import type { GatewayMetrics } from "./metrics";
 import type { Membership } from "./membership";
 import type { ResolvedGatewayOptions } from "./options";
 
+export interface RoomRequestOptions {
+  deadline?: number;
+  signal?: AbortSignal;
+}
+
 /** What a connection needs from its gateway; the gateway implements it. */
 export interface ConnectionContext {
   readonly id: string;
@@ -17,8 +22,12 @@ export interface ConnectionContext {
   readonly logOnce: LogOnce;
   readonly verifier: TokenVerifier;
   readonly draining: boolean;
-  /** Sends a room request, through placement and retries (RoomRouter). */
-  request(room: RoomRef, frame: RoomRequest): Promise<RoomReply>;
+  /**
+   * Sends a room request, through placement and retries (RoomRouter), until
+   * `deadline` (performance.now() clock; default: now + totalWaitMs) or until
+   * `signal` fires.
+   */
+  request(room: RoomRef, frame: RoomRequest, options?: RoomRequestOptions): Promise<RoomReply>;
   /** Adds a membership to its room's fan-out channel, subscribing first if it is the first. */
   subscribe(membership: Membership): void;
   /** A join reply for this membership: where its room's stream stands. */

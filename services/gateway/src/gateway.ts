@@ -20,7 +20,7 @@ import {
 } from "@rookery/protocol";
 import { TokenVerifier } from "./auth";
 import { Connection } from "./connection";
-import type { ConnectionContext } from "./context";
+import type { ConnectionContext, RoomRequestOptions } from "./context";
 import { DemoAssets } from "./demo-assets";
 import type { GatewayRecord } from "./discovery";
 import { handleHttp } from "./http-routes";
@@ -137,8 +137,8 @@ export class Gateway implements ConnectionContext {
 
   // ---- ConnectionContext ----
 
-  request(room: RoomRef, frame: RoomRequest): Promise<RoomReply> {
-    return this.#router!.request(room.type, room.id, frame);
+  request(room: RoomRef, frame: RoomRequest, options?: RoomRequestOptions): Promise<RoomReply> {
+    return this.#router!.request(room.type, room.id, frame, options);
   }
 
   subscribe(membership: Membership): void {

@@ -30,9 +30,9 @@ const MAX_HELD = 1024;
  * One connection's membership in one room: the view it has been given
  * (`epoch`, `seq`), the events held while a join is in flight, and a lane
  * that forwards the connection's requests for the room strictly one after
- * another. Strict order matters beyond neatness: rooms dedupe inputs by the
- * highest seq seen, so an input overtaken by a later one (say, one retried
- * after a handover) would be taken for a duplicate and lost.
+ * another, so the room applies a connection's inputs in the order sent
+ * (docs/protocol.md §6), and keeps most of them inside its dedupe window:
+ * only an input overtaken on the way can fall below the window's floor.
  */
 export class Membership {
   state: MembershipState = MembershipState.Joining;
@@ -42,10 +42,14 @@ export class Membership {
   #overflowed = false;
   #lane: Promise<void> = Promise.resolve();
 
+  /** `after`: what this connection must have finished with the room first (a failed join's cleanup). */
   constructor(
     readonly room: RoomRef,
     readonly owner: MembershipOwner,
-  ) {}
+    after?: Promise<void>,
+  ) {
+    if (after) this.#lane = after;
+  }
 
   get active(): boolean {
     return this.state !== MembershipState.Leaving && this.state !== MembershipState.Gone;

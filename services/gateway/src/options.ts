@@ -40,7 +40,15 @@ export interface GatewayOptions {
   drainMs?: number;
   /** Wait for one room reply before resending (see RoomRouter). @default 500 */
   requestTimeoutMs?: number;
-  /** Give up on a room request (ROOM_UNAVAILABLE) after this long. @default 5000 */
+  /**
+   * How long a room request is waited for, counted from when the client's
+   * frame arrived, resending the same frame meanwhile (rooms dedupe inputs
+   * and answer a resend with the original outcome). Long enough to ride out
+   * a JetStream stream leader election (appends stall 4.5-7 s on
+   * nats-server 2.9) or a failover; then the client gets ROOM_UNAVAILABLE,
+   * which for an input means "outcome unknown" (docs/protocol.md §6).
+   * @default 20000
+   */
   totalWaitMs?: number;
   /** Bytes a socket may have queued for sending before it is closed as a slow consumer (4009). @default 2097152 */
   maxBufferedBytes?: number;
@@ -83,7 +91,7 @@ export function defaultGatewayOptions(): Omit<ResolvedGatewayOptions, "secret"> 
     reconnectGraceMs: 5000,
     drainMs: 5000,
     requestTimeoutMs: 500,
-    totalWaitMs: 5000,
+    totalWaitMs: 20_000,
     maxBufferedBytes: 2 * 1024 * 1024,
     demo: false,
     logDedupeMs: 60_000,

@@ -29,8 +29,11 @@ describe("gateway config", () => {
       port: 9000,
       demo: true,
       reconnectGraceMs: 5000,
+      totalWaitMs: 20_000,
       limits: { maxRooms: 4, ratePerSec: 50, maxFrameBytes: 65536 },
     });
+    const waited = gatewayOptionsFromEnv({ ROOKERY_ROOM_WAIT_MS: "30000" });
+    expect(resolveGatewayOptions({ ...waited, secret }).totalWaitMs).toBe(30_000);
   });
 
   test("config - invalid values and a missing or short secret fail with CONFIG_INVALID", () => {
@@ -38,6 +41,7 @@ describe("gateway config", () => {
       ["ROOKERY_GATEWAY_PORT", "http"],
       ["ROOKERY_RATE_PER_SEC", "0"],
       ["ROOKERY_DRAIN_MS", "-5"],
+      ["ROOKERY_ROOM_WAIT_MS", "10"],
     ]) {
       const error = failure(() => gatewayOptionsFromEnv({ [name!]: value }));
       expect(error).toBeInstanceOf(GatewayConfigError);
