@@ -63,6 +63,23 @@ export class LeaseManager extends EventEmitter<LeaseEvents> {
     return this.#held.get(leaseKey(type, id));
   }
 
+  /**
+   * The room's owner as the bucket says, when that owner is live: a hint
+   * for routing and discovery only (a read decides no ownership).
+   */
+  async owner(type: string, id: string): Promise<string | undefined> {
+    const key = leaseKey(type, id);
+    const entry = await this.buckets.leases.get(key).catch(() => null);
+    if (!entry || entry.operation !== "PUT") return undefined;
+    try {
+      const record = decodeLeaseRecord(key, entry.value);
+      const { owner, ownerEpoch } = record;
+      return owner && ownerEpoch && this.view.isLive(owner, ownerEpoch, "node") ? owner : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Acquires the room: on a free or missing lease, or by taking over from a dead owner. */
   acquire(type: string, id: string): Promise<AcquireResult> {
     return this.#acquireKey(leaseKey(type, id), type, id);

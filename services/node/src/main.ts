@@ -5,21 +5,13 @@
  */
 import { pino } from "pino";
 import { nodeConfigFromEnv } from "./config";
-import { NodeService, roomsOf } from "./node-service";
+import { loadRooms } from "./load-rooms";
+import { NodeService } from "./node-service";
 
 const config = nodeConfigFromEnv();
 const log = pino({ level: config.logLevel }).child({ node: config.id, component: "node" });
 
-const rooms = roomsOf(await import("@rookery/examples"));
-for (const spec of config.roomModules) {
-  const url =
-    spec.startsWith(".") || spec.startsWith("/")
-      ? new URL(spec, `file://${process.cwd()}/`).href
-      : spec;
-  rooms.push(...roomsOf((await import(url)) as Record<string, unknown>));
-}
-
-const service = new NodeService(config, rooms, log);
+const service = new NodeService(config, await loadRooms(config.roomModules), log);
 let exiting = false;
 const shutdown = (signal: string) => {
   if (exiting) return;

@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import { ActorHost, type RoomDefinition } from "@rookery/actors";
+import { ActorHost, type LocalGateway, type RoomDefinition } from "@rookery/actors";
 import { ClusterMember } from "@rookery/cluster";
 import type { NodeConfig } from "./config";
 import { NodeMetrics } from "./metrics";
@@ -25,6 +25,8 @@ export class NodeService {
     readonly config: NodeConfig,
     private readonly rooms: AnyDefinition[],
     private readonly log: Logger,
+    /** The gateway role of this process, in the co-located shape. */
+    private readonly local?: LocalGateway,
   ) {}
 
   get host(): ActorHost {
@@ -64,6 +66,7 @@ export class NodeService {
       { capacity: config.capacity, idleMs: config.idleMs, handlerBudgetMs: config.handlerBudgetMs },
       this.log,
     );
+    if (this.local) this.#host.attachGateway(this.local);
     this.#metrics = new NodeMetrics(this.#host);
     await this.#host.start();
     this.metricsPort = await this.#metrics.listen(config.metricsPort);
