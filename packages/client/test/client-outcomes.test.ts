@@ -36,7 +36,7 @@ async function open(gateway: FakeGateway, extra: ClientOptions = {}): Promise<Ro
   return client;
 }
 
-function refuse(socket: FakeSocket, frame: ClientFrame, code: Code, message = code): void {
+function refuse(socket: FakeSocket, frame: ClientFrame, code: Code, message: string = code): void {
   if (frame.k !== ClientKind.Input) return;
   socket.push({ k: ServerKind.Error, code, message, room: frame.room, seq: frame.seq });
 }

@@ -5,8 +5,10 @@ import {
   ClientOptionsError,
   ConnectionLostError,
   DiscoveryError,
+  InputTimeoutError,
   QueueFullError,
   RoomLeftError,
+  SeqExpiredError,
 } from "@rookery/client";
 
 const docs = readFileSync(new URL("../../../docs/client.md", import.meta.url), "utf8");
@@ -20,6 +22,8 @@ describe("client errors", () => {
       new ConnectionLostError("x"),
       new DiscoveryError("x"),
       new ClientOptionsError("x"),
+      new SeqExpiredError(1, "x"),
+      new InputTimeoutError(1, 60_000),
     ];
     const codes = errors.map((e) => e.code);
     expect(new Set(codes).size).toBe(codes.length);

@@ -60,7 +60,7 @@ export class FakeGateway {
   }
 
   receive(socket: FakeSocket, frame: ClientFrame): void {
-    if (this.frozen) return;
+    if (this.frozen || socket.frozen) return;
     if (frame.k === ClientKind.Hello) return socket.push(welcome(this.sockets.indexOf(socket)));
     this.received.push({ socket: this.sockets.indexOf(socket), frame });
     if (frame.k === ClientKind.Ping) return socket.push({ k: ServerKind.Pong, t: frame.t });
@@ -75,6 +75,8 @@ export class FakeSocket implements WebSocketLike {
   onmessage: ((event: { data: unknown }) => void) | null = null;
   onclose: ((event: { code: number; reason: string }) => void) | null = null;
   onerror: ((event: unknown) => void) | null = null;
+  /** Freezes this connection only: it stays open and answers nothing. */
+  frozen = false;
   /** How the client closed it, if it did. */
   closedBy: { code?: number; reason?: string } | undefined;
 
