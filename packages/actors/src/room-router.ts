@@ -37,6 +37,12 @@ export interface RoomRouterOptions {
    * @default 20000
    */
   totalWaitMs?: number;
+  /**
+   * Tried first when a room is active nowhere (no responders): activates it
+   * in this process (room-affine placement, the co-located shape). False
+   * falls back to the placement queue group. @default undefined
+   */
+  placeLocally?: ((type: string, id: string) => Promise<boolean>) | undefined;
 }
 
 export interface RoomRequestOptions {
@@ -68,9 +74,11 @@ export class RoomRouter {
   readonly #timeout: number;
   readonly #total: number;
   readonly #mux: RequestMux;
+  readonly #placeLocally: RoomRouterOptions["placeLocally"];
 
   constructor(nc: NatsConnection, options: RoomRouterOptions = {}) {
     this.#mux = new RequestMux(nc);
+    this.#placeLocally = options.placeLocally;
     this.#names = names(options.prefix);
     this.#timeout = options.requestTimeoutMs ?? 500;
     this.#total = options.totalWaitMs ?? 20_000;
@@ -114,7 +122,8 @@ export class RoomRouter {
         // No responders right after a placement: the owner it named may have
         // just handed the room over, so the next placement skips owner caches.
         if (isNoResponders(error)) {
-          const now = await this.place(type, id, deadline, placed, signal);
+          const here: boolean = !placed && (await this.#placeHere(type, id));
+          const now: boolean = here || (await this.place(type, id, deadline, placed, signal));
           placed ||= now;
           // Just activated: retry at once (once), the room is there now.
           if (now && !justPlaced) {
@@ -129,6 +138,12 @@ export class RoomRouter {
     }
     if (signal?.aborted) throw new RequestAbortedError(`request to ${subject} aborted`);
     throw new ProtocolError(ErrorCode.ROOM_UNAVAILABLE, unavailable(type, id, frame, sent));
+  }
+
+  /** Room-affine placement; a failure to place here is not the request's failure. */
+  async #placeHere(type: string, id: string): Promise<boolean> {
+    if (!this.#placeLocally) return false;
+    return this.#placeLocally(type, id).catch(() => false);
   }
 
   /**

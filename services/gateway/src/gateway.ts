@@ -10,10 +10,12 @@ import {
   CloseCode,
   formatRoom,
   HttpPath,
+  ErrorCode,
   InternalKind,
   LeaveReason,
   names,
   type Names,
+  type RoomEvent,
   type RoomReply,
   type RoomRef,
   type RoomRequest,
@@ -25,6 +27,7 @@ import { DemoAssets } from "./demo-assets";
 import type { GatewayRecord } from "./discovery";
 import { handleHttp } from "./http-routes";
 import { LogOnce } from "./limiter";
+import type { LocalRooms } from "./local-rooms";
 import type { Membership } from "./membership";
 import { GatewayMetrics } from "./metrics";
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from "./options";
@@ -51,6 +54,7 @@ export class Gateway implements ConnectionContext {
   #nc: NatsConnection | undefined;
   #member: ClusterMember | undefined;
   #router: RoomRouter | undefined;
+  #local: LocalRooms | undefined;
   #http: Server | undefined;
   #wss: WebSocketServer | undefined;
   #sweep: NodeJS.Timeout | undefined;
@@ -105,10 +109,13 @@ export class Gateway implements ConnectionContext {
       // Async stack traces build an Error per request; a gateway sends thousands a second.
       noAsyncTraces: true,
     });
+    const local = this.#local;
     this.#router = new RoomRouter(this.#nc, {
       prefix: options.prefix,
       requestTimeoutMs: options.requestTimeoutMs,
       totalWaitMs: options.totalWaitMs,
+      // Room-affine placement: a room active nowhere starts where its first joiner is.
+      placeLocally: local && ((type, id) => local.place({ type, id })),
     });
     this.#member = new ClusterMember(this.#nc, {
       identity: { id: options.id, role: "gateway", region: options.region, url: this.url },
@@ -137,8 +144,40 @@ export class Gateway implements ConnectionContext {
 
   // ---- ConnectionContext ----
 
-  request(room: RoomRef, frame: RoomRequest, options?: RoomRequestOptions): Promise<RoomReply> {
+  /**
+   * A room active in this process gets the request in-process (no NATS, no
+   * encoding); one moving away answers ROOM_MOVED, and the request then
+   * goes over NATS to wherever the room is now, like any other.
+   */
+  async request(
+    room: RoomRef,
+    frame: RoomRequest,
+    options?: RoomRequestOptions,
+  ): Promise<RoomReply> {
+    const actor = this.#local?.serving(room);
+    if (actor) {
+      const reply = await actor.request(frame);
+      if (reply.k !== InternalKind.Err || reply.code !== ErrorCode.ROOM_MOVED) {
+        this.metrics.roomRequest(true);
+        return reply;
+      }
+    }
+    this.metrics.roomRequest(false);
     return this.#router!.request(room.type, room.id, frame, options);
+  }
+
+  /**
+   * The node role of this process (the co-located shape): requests to its
+   * active rooms stay in-process, and a room active nowhere is placed here
+   * first. Call before `start()`.
+   */
+  attachRooms(local: LocalRooms): void {
+    this.#local = local;
+  }
+
+  /** A room event from an actor of this process, for this gateway's members of the room. */
+  deliverLocal(room: RoomRef, event: RoomEvent): void {
+    this.#channels.get(formatRoom(room))?.deliver(event);
   }
 
   subscribe(membership: Membership): void {

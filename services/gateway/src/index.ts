@@ -16,3 +16,4 @@ export type { GatewayOptions, ResolvedGatewayOptions } from "./options";
 export { TokenVerifier } from "./auth";
 export { parseDiscoverQuery, pickGateway } from "./discovery";
 export type { GatewayRecord } from "./discovery";
+export type { LocalRoom, LocalRooms } from "./local-rooms";

@@ -47,6 +47,20 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly roomRequests = new Counter({
+    name: "rookery_gateway_room_requests_total",
+    help: "Room requests by path: local (the room is in this process, no NATS) or nats",
+    labelNames: ["path"],
+    registers: [this.registry],
+  });
+  readonly #local = this.roomRequests.labels("local");
+  readonly #nats = this.roomRequests.labels("nats");
+
+  /** Counts a room request by the path it took. */
+  roomRequest(local: boolean): void {
+    (local ? this.#local : this.#nats).inc();
+  }
+
   // Label children are cached: these run per frame, and a label lookup per call adds up.
   readonly #in = new Map<string, Counter.Internal>();
   readonly #out = new Map<string, Counter.Internal>();

@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { decodeRoomEvent, type RoomRef } from "@rookery/protocol";
+import { decodeRoomEvent, type RoomEvent, type RoomRef } from "@rookery/protocol";
 import type { Membership } from "./membership";
 
 export interface ChannelHooks {
@@ -60,7 +60,15 @@ export class RoomChannel {
   #onMessage(data: Uint8Array): void {
     const decoded = decodeRoomEvent(data);
     if (!decoded.ok) return this.hooks.badEvent(this.room, decoded.error.message);
-    const event = decoded.frame;
+    this.deliver(decoded.frame);
+  }
+
+  /**
+   * One event, from NATS or from an actor in this process (co-located: both
+   * may carry the same event when the room also has members elsewhere; the
+   * second copy is dropped as a duplicate).
+   */
+  deliver(event: RoomEvent): void {
     const last = this.#last;
     if (last && event.epoch === last.epoch && event.seq <= last.seq) return;
     this.#last = { epoch: event.epoch, seq: event.seq };
