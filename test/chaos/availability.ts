@@ -38,6 +38,7 @@ export function availability(history: History): AvailabilityRow[] {
   }
   for (const [start, end] of calmSpans(history)) {
     const calm = row(CALM);
+    calm.windows += 1;
     for (const times of acks.values()) {
       calm.maxStallMs = Math.max(calm.maxStallMs, maxStall(times, { start, end }, history.loadMs));
     }
@@ -97,24 +98,26 @@ function ackTimesByRoom(inputs: readonly InputRecord[]): Map<string, number[]> {
 }
 
 /**
- * The longest gap between consecutive acks of one room that overlaps the
- * window, counted from the window's start at the earliest and ending at
- * the first ack after it (or at the end of the load if none came).
+ * The longest time one room went without an ack within the window: gaps
+ * between consecutive acks (or the end of the load), clipped to the window,
+ * so a stall that a later fault causes is not charged to this one.
  */
 export function maxStall(
   times: readonly number[],
   window: Pick<FaultWindow, "start" | "end">,
   loadMs: number,
 ): number {
+  const { start, end } = window;
   let longest = 0;
-  let previous = window.start;
-  for (const t of times) {
-    if (t < window.start) continue;
-    longest = Math.max(longest, t - previous);
+  let previous = -Infinity;
+  for (const t of [...times, Math.max(loadMs, end)]) {
+    if (t > start && previous < end) {
+      longest = Math.max(longest, Math.min(t, end) - Math.max(previous, start));
+    }
     previous = t;
-    if (t >= window.end) return Math.round(longest);
+    if (t >= end) break;
   }
-  return Math.round(Math.max(longest, Math.max(loadMs, window.end) - previous));
+  return Math.round(longest);
 }
 
 /** The parts of the load outside every fault window. */
