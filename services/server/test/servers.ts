@@ -28,7 +28,11 @@ export async function startServer(
   extra: Record<string, string> = {},
 ): Promise<RookeryServer> {
   const config = serverConfigFromEnv(env(url, prefix, id, extra));
-  const server = new RookeryServer(config, await loadRooms(config.node.roomModules), pino({ level: "silent" }));
+  const server = new RookeryServer(
+    config,
+    await loadRooms(config.node.roomModules),
+    pino({ level: "silent" }),
+  );
   await server.start();
   return server;
 }
