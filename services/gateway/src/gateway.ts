@@ -331,6 +331,7 @@ export class Gateway implements ConnectionContext {
       !this.#nc?.isClosed() &&
       this.#member?.heartbeat.isAlive() === true,
     liveGateways: (): GatewayRecord[] => this.#member?.view.list("gateway") ?? [],
+    roomOwner: async (room: RoomRef) => this.#member?.leases.owner(room.type, room.id),
     metricsText: async () => ({
       contentType: this.metrics.registry.contentType,
       body: await this.metrics.registry.metrics(),

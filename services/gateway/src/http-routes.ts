@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { HttpPath } from "@rookery/protocol";
+import { HttpPath, type RoomRef } from "@rookery/protocol";
 import { parseDiscoverQuery, pickGateway, type GatewayRecord } from "./discovery";
 
 /** What the HTTP routes read from the gateway. */
 export interface HttpSource {
   ready(): boolean;
   liveGateways(): GatewayRecord[];
+  /** The live process owning a room, from its lease (a hint; undefined when none). */
+  roomOwner(room: RoomRef): Promise<string | undefined>;
   metricsText(): Promise<{ contentType: string; body: string }>;
   /** Demo only: a signed token for a user; undefined when the demo is off. */
   demoToken(user: string, name: string): Promise<string> | undefined;
@@ -23,8 +25,9 @@ export async function handleHttp(
   if (req.method !== "GET" && req.method !== "HEAD") return json(res, 405, { error: "GET only" });
   switch (url.pathname) {
     case HttpPath.Discover: {
-      const { region, exclude } = parseDiscoverQuery(url.searchParams);
-      const best = pickGateway(source.liveGateways(), region, exclude);
+      const { region, exclude, room } = parseDiscoverQuery(url.searchParams);
+      const owner = room && (await source.roomOwner(room));
+      const best = pickGateway(source.liveGateways(), region, exclude, owner);
       return best ? json(res, 200, best) : json(res, 503, { error: "no gateway available" });
     }
     case "/healthz":

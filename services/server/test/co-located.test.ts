@@ -92,4 +92,23 @@ describe("co-located shape", () => {
     expect(aTotals).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(alice.state).toBe("open");
   });
+
+  test("discovery - ?room= answers the process that owns the room, else the usual choice", async () => {
+    const prefix = testNamespace("co-located discovery by room");
+    const s1 = await server(prefix, "p1");
+    const s2 = await server(prefix, "p2");
+    const alice = await client(s2, "alice");
+    await alice.join("ledger", "d1");
+    const discover = async (via: RookeryServer, query: string) =>
+      (await (await fetch(`http://127.0.0.1:${via.gateway!.port}/discover?${query}`)).json()) as {
+        gateway: string;
+      };
+    // Asked of either process, the room's owner (p2, where alice joined first) is named.
+    expect((await discover(s1, "room=ledger/d1")).gateway).toBe("p2");
+    expect((await discover(s2, "room=ledger/d1")).gateway).toBe("p2");
+    // Excluded, unknown or malformed: the region/load choice as before.
+    expect((await discover(s1, "room=ledger/d1&exclude=p2")).gateway).toBe("p1");
+    expect(["p1", "p2"]).toContain((await discover(s1, "room=ledger/nowhere")).gateway);
+    expect(["p1", "p2"]).toContain((await discover(s1, "room=%00bad")).gateway);
+  });
 });
