@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `npm start`: a whole local Rookery. It starts a nats-server with JetStream
-// (data under .data/, on a free port; or uses NATS_URL when given), two actor
-// nodes and one gateway serving the demo page, prints the URL, and stops
-// everything cleanly on Ctrl-C. Plain Node with no dependencies.
+// `npm start`: a whole local Rookery in the co-located shape. It starts a
+// nats-server with JetStream (data under .data/, on a free port; or uses
+// NATS_URL when given) and two Rookery processes (one per core), each both
+// gateway and actor node, both serving the demo page; prints the URLs, and
+// stops everything cleanly on Ctrl-C. Plain Node with no dependencies.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -75,8 +76,8 @@ function start(name, command, args, env, ready) {
 async function stopAll(code) {
   if (stopping) return;
   stopping = true;
-  // Gateways first (clients move), then nodes (rooms snapshot), then the broker.
-  for (const group of [["gateway"], ["node-1", "node-2"], ["nats-server"]]) {
+  // Rookery processes first (clients move, rooms are handed over), then the broker.
+  for (const group of [["rookery-1", "rookery-2"], ["nats-server"]]) {
     const exits = children
       .filter(({ name, child }) => group.includes(name) && child.exitCode === null)
       .map(({ child }) => {
@@ -112,40 +113,36 @@ async function main() {
   }
   const common = { NATS_URL: natsUrl, ROOKERY_LOG_LEVEL: process.env.ROOKERY_LOG_LEVEL ?? "warn" };
   const tsx = ["--import", "tsx"];
-  await Promise.all(
-    ["node-1", "node-2"].map((id) =>
+  const secret = process.env.ROOKERY_TOKEN_SECRET ?? randomBytes(24).toString("base64url");
+  const first = await freePort(Number(process.env.PORT ?? 8080));
+  const ports = [first, first === 0 ? 0 : await freePort(0)];
+  const lines = await Promise.all(
+    ["rookery-1", "rookery-2"].map((id, i) =>
       start(
         id,
         process.execPath,
-        [...tsx, "services/node/src/main.ts"],
-        { ...common, ROOKERY_ID: id, ROOKERY_METRICS_PORT: "0" },
+        [...tsx, "services/server/src/main.ts"],
+        {
+          ...common,
+          ROOKERY_ID: id,
+          ROOKERY_METRICS_PORT: "0",
+          ROOKERY_GATEWAY_PORT: String(ports[i]),
+          ROOKERY_GATEWAY_HOST: "127.0.0.1",
+          ROOKERY_TOKEN_SECRET: secret,
+          ROOKERY_DEMO: "1",
+        },
         /"event":"ready"/,
       ),
     ),
   );
-  const port = await freePort(Number(process.env.PORT ?? 8080));
-  const line = await start(
-    "gateway",
-    process.execPath,
-    [...tsx, "services/gateway/src/main.ts"],
-    {
-      ...common,
-      ROOKERY_ID: "gateway-1",
-      ROOKERY_GATEWAY_PORT: String(port),
-      ROOKERY_GATEWAY_HOST: "127.0.0.1",
-      ROOKERY_TOKEN_SECRET:
-        process.env.ROOKERY_TOKEN_SECRET ?? randomBytes(24).toString("base64url"),
-      ROOKERY_DEMO: "1",
-    },
-    /"event":"ready"/,
-  );
-  const { url } = JSON.parse(line);
-  console.log(`Rookery is running (NATS ${natsUrl}, 2 nodes, 1 gateway).`);
-  console.log(`  demo page:  http://127.0.0.1:${port}/   (open it in two tabs)`);
-  console.log(`  WebSocket:  ${url}`);
-  console.log(
-    `  discovery:  http://127.0.0.1:${port}/discover   metrics: http://127.0.0.1:${port}/metrics`,
-  );
+  const ready = lines.map((line) => JSON.parse(line));
+  console.log(`Rookery is running (NATS ${natsUrl}; 2 processes, each gateway and node).`);
+  console.log(`  demo page:  http://127.0.0.1:${ready[0].port}/   (open it in two tabs)`);
+  for (const r of ready) {
+    console.log(
+      `  ${r.id}: ${r.url}   discovery http://127.0.0.1:${r.port}/discover   metrics http://127.0.0.1:${r.port}/metrics, :${r.metricsPort}/metrics`,
+    );
+  }
   console.log("Press Ctrl-C to stop.");
 }
 

@@ -9,14 +9,16 @@ afterAll(async () => {
 });
 
 describe("npm start", () => {
-  it("start - one command runs nats-server, two nodes and a gateway with the demo; Ctrl-C stops all", async () => {
+  it("start - one command runs nats-server and two co-located processes with the demo; Ctrl-C stops all", async () => {
     // PORT=0: any free port, so the test never collides with a developer's `npm start`.
     child = await spawnChild({ script, env: { PORT: "0", NATS_URL: "" } });
     const line = await child.waitForLine(/demo page:/, 60_000);
     const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const discovered = (await (await fetch(`${base}/discover`)).json()) as { gateway: string };
-    expect(discovered.gateway).toBe("gateway-1");
+    expect(["rookery-1", "rookery-2"]).toContain(discovered.gateway);
+    // Both processes are gateways: the second one's line names its own URL.
+    await child.waitForLine(/rookery-2: ws:/, 5_000);
     const page = await (await fetch(`${base}/`)).text();
     expect(page).toContain("Party queue");
     expect((await fetch(`${base}/demo.js`)).status).toBe(200);

@@ -21,10 +21,8 @@ export {
   ClientClosedError,
   ConnectionLostError,
   DiscoveryError,
-  InputTimeoutError,
   QueueFullError,
   RoomLeftError,
-  SeqExpiredError,
 } from "./errors";
 export { ClientOptionsError, defaultClientOptions, resolveClientOptions } from "./options";
 export type {
