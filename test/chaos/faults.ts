@@ -118,6 +118,8 @@ export interface ScheduleOptions {
   loadMs: number;
   /** Calm time at the start of the load. */
   warmupMs: number;
+  /** Take `kinds` in order, cycling, instead of drawing each slot's kind at random. */
+  cycle?: boolean;
 }
 
 /** The longest a fault slot can take (hold, restarts, recovery), so the last one ends in time. */
@@ -135,8 +137,9 @@ export async function runSchedule(
   stopped: () => boolean,
 ): Promise<void> {
   await sleep(options.warmupMs);
-  while (!stopped() && ctx.clock() + SLOT_BUDGET_MS < options.loadMs) {
-    const kind = ctx.rng.pick(options.kinds);
+  for (let slot = 0; !stopped() && ctx.clock() + SLOT_BUDGET_MS < options.loadMs; slot++) {
+    const kinds = options.kinds;
+    const kind = options.cycle ? kinds[slot % kinds.length]! : ctx.rng.pick(kinds);
     const start = ctx.clock();
     let detail: string;
     try {

@@ -25,12 +25,13 @@ function options() {
       faults: { type: "string", default: FAULT_KINDS.join(",") },
       clients: { type: "string", default: "50" },
       rooms: { type: "string", default: "10" },
+      cycle: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
     console.log(
-      "npm run chaos -- [--seed N] [--runs N] [--duration S] [--faults a,b] [--clients N] [--rooms N]",
+      "npm run chaos -- [--seed N] [--runs N] [--duration S] [--faults a,b] [--cycle] [--clients N] [--rooms N]",
     );
     console.log(`fault kinds: ${FAULT_KINDS.join(", ")}`);
     process.exit(0);
@@ -43,6 +44,7 @@ function options() {
     runs: positive(values.runs, "runs"),
     loadMs: positive(values.duration, "duration") * 1000,
     kinds: kinds as FaultKind[],
+    cycle: values.cycle,
     clients: positive(values.clients, "clients"),
     rooms: positive(values.rooms, "rooms"),
   };
@@ -71,6 +73,7 @@ async function main(): Promise<number> {
       seed,
       loadMs: opts.loadMs,
       kinds: opts.kinds,
+      cycle: opts.cycle,
       clients: opts.clients,
       rooms: opts.rooms,
       log: (line) => console.log(`[${new Date().toISOString()}] ${line}`),
