@@ -15,7 +15,15 @@ export class Emitter<Events extends Record<string, (...args: never[]) => void>> 
 
   protected emit<E extends keyof Events>(event: E, ...args: Parameters<Events[E]>): void {
     for (const handler of this.#handlers.get(event) ?? []) {
-      (handler as (...a: Parameters<Events[E]>) => void)(...args);
+      try {
+        (handler as (...a: Parameters<Events[E]>) => void)(...args);
+      } catch (error) {
+        // An application handler's error must not cut short the SDK's own
+        // bookkeeping (a join left unresolved, inputs not re-sent): report it apart.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
     }
   }
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, ProtocolError } from "@rookery/protocol";
+import { ErrorCode, ProtocolError, type ErrorContext } from "@rookery/protocol";
 
 /**
  * Errors the client raises itself. Errors the server sends (`error` frames)
@@ -35,4 +35,40 @@ export class RoomLeftError extends Error {
 export class ConnectionLostError extends Error {
   readonly code = "CONNECTION_LOST";
   override readonly name = "ConnectionLostError";
+}
+
+/**
+ * The room no longer knows the input's outcome: its seq fell below the room's
+ * dedupe window (docs/protocol.md §6). Final; this send had no effect.
+ */
+export class SeqExpiredError extends ProtocolError {
+  override name = "SeqExpiredError";
+  constructor(
+    readonly seq: number,
+    message: string,
+    context: ErrorContext = {},
+  ) {
+    super(ErrorCode.SEQ_EXPIRED, message, { context: { ...context, seq } });
+  }
+}
+
+/**
+ * No outcome for an input within `inputTimeoutMs` of its first send (the room
+ * stayed unavailable, or no connection could be made): it may or may not have
+ * taken effect. `cause` is the last "outcome unknown" error, if any.
+ */
+export class InputTimeoutError extends ProtocolError {
+  override name = "InputTimeoutError";
+  constructor(
+    readonly seq: number,
+    timeoutMs: number,
+    cause?: Error,
+    context: ErrorContext = {},
+  ) {
+    super(
+      ErrorCode.ROOM_UNAVAILABLE,
+      `no outcome for input ${seq} within ${timeoutMs} ms: it may or may not have taken effect`,
+      { cause, context: { ...context, seq } },
+    );
+  }
 }

@@ -21,8 +21,10 @@ export {
   ClientClosedError,
   ConnectionLostError,
   DiscoveryError,
+  InputTimeoutError,
   QueueFullError,
   RoomLeftError,
+  SeqExpiredError,
 } from "./errors";
 export { ClientOptionsError, defaultClientOptions, resolveClientOptions } from "./options";
 export type {

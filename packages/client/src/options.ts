@@ -35,6 +35,16 @@ export interface ClientOptions {
   maxQueuedInputs?: number;
   /** Give up one connection attempt (socket + handshake) after this long. @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * An input with no outcome this long after it was first sent rejects with
+   * `ROOM_UNAVAILABLE` (`InputTimeoutError`): it may or may not have taken effect.
+   * Until then it is re-sent with the same seq. @default 60000
+   */
+  inputTimeoutMs?: number;
+  /** A request (input, join, leave) unanswered this long makes the client ping the gateway. @default 1500 */
+  ackDeadlineMs?: number;
+  /** No frame at all within this long after that ping: the gateway is taken for dead; reconnect. @default 1000 */
+  pingDeadlineMs?: number;
   /** WebSocket implementation. @default globalThis.WebSocket, else the `ws` package */
   WebSocket?: WebSocketConstructor;
 }
@@ -64,6 +74,9 @@ export function defaultClientOptions(): Omit<ResolvedClientOptions, "token"> {
     backoffCapMs: 5000,
     maxQueuedInputs: 1000,
     connectTimeoutMs: 10_000,
+    inputTimeoutMs: 60_000,
+    ackDeadlineMs: 1500,
+    pingDeadlineMs: 1000,
     WebSocket: undefined,
   };
 }

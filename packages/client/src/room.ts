@@ -99,14 +99,16 @@ export class Room extends Emitter<RoomEvents> {
     this.status = RoomStatus.Joined;
     if (frame.mode === ResumeMode.Replay && !first) {
       for (const e of frame.replay ?? []) this.applyEvent({ ...e, room: frame.room, k: "event" });
-    } else {
-      this.#state = frame.state;
-      this.emit("snapshot", frame.state);
     }
     this.epoch = frame.epoch;
     this.seq = frame.seq;
     this.#setMembers(frame.members);
     this.#setLeader(frame.leader);
+    // Emitted last: a listener reads the new view (seq, epoch, members), not the old one.
+    if (frame.mode !== ResumeMode.Replay || first) {
+      this.#state = frame.state;
+      this.emit("snapshot", frame.state);
+    }
   }
 
   /** An event: applied once; a seq at or below the last one is a duplicate. */
