@@ -33,6 +33,8 @@ class Player {
   readonly kinds: string[] = [];
   snapshots = 0;
   lastAckAt = 0;
+  /** Why the client reconnected, each time: printed with the results. */
+  readonly reconnects: string[] = [];
   #n = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #inFlight = new Set<Promise<unknown>>();
@@ -41,6 +43,7 @@ class Player {
     readonly client: RookeryClient,
     readonly room: Room,
   ) {
+    client.on("reconnecting", ({ reason }) => this.reconnects.push(reason ?? ""));
     room.on("event", (e) => {
       this.seqs.push(e.seq);
       this.times.push(performance.now());
@@ -163,6 +166,7 @@ describe("client failover", () => {
           nodeBackMs: Math.round(nodeBackMs),
           acked: players.reduce((n, p) => n + p.acked.size, 0),
           failed: players.reduce((n, p) => n + p.failed.size, 0),
+          reconnects: countBy(players.flatMap((p) => p.reconnects)),
         }),
       );
 
@@ -180,8 +184,10 @@ describe("client failover", () => {
       // No gap, no duplicate: each client saw every event of its room once, in order.
       for (const p of players) {
         const gaps = p.seqs.slice(1).filter((seq, i) => seq !== p.seqs[i]! + 1);
-        if (gaps.length > 0)
+        if (gaps.length > 0) {
           console.log("event stream", p.client.member, JSON.stringify(p.trace()));
+          console.log("reconnects", p.client.member, JSON.stringify(p.reconnects));
+        }
         expect(gaps, `${p.client.member} event seqs`).toEqual([]);
         expect(p.snapshots, `${p.client.member} resumed by snapshot`).toBe(0);
       }
@@ -191,3 +197,9 @@ describe("client failover", () => {
     }
   });
 });
+
+function countBy(items: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[item] = (counts[item] ?? 0) + 1;
+  return counts;
+}
