@@ -14,7 +14,8 @@ import {
 export const CALM = "calm";
 
 export function availability(history: History): AvailabilityRow[] {
-  const acks = ackTimesByRoom(history.inputs);
+  const acks = ackTimes(history.inputs, (i) => i.room);
+  const clientAcks = ackTimes(history.inputs, (i) => i.client);
   const rows = new Map<string, AvailabilityRow>();
   const row = (kind: string) => {
     let r = rows.get(kind);
@@ -28,9 +29,11 @@ export function availability(history: History): AvailabilityRow[] {
   for (const window of history.faults) {
     const r = row(window.kind);
     r.windows += 1;
-    for (const times of acks.values()) {
-      r.maxStallMs = Math.max(r.maxStallMs, maxStall(times, window, history.loadMs));
-    }
+    r.maxStallMs = Math.max(r.maxStallMs, longestStall(acks, window, history.loadMs));
+    r.maxClientStallMs = Math.max(
+      r.maxClientStallMs,
+      longestStall(clientAcks, window, history.loadMs),
+    );
   }
   for (const input of history.inputs) {
     const window = history.faults.find((w) => w.start <= input.sentAt && input.sentAt < w.end);
@@ -39,9 +42,12 @@ export function availability(history: History): AvailabilityRow[] {
   for (const [start, end] of calmSpans(history)) {
     const calm = row(CALM);
     calm.windows += 1;
-    for (const times of acks.values()) {
-      calm.maxStallMs = Math.max(calm.maxStallMs, maxStall(times, { start, end }, history.loadMs));
-    }
+    const span = { start, end };
+    calm.maxStallMs = Math.max(calm.maxStallMs, longestStall(acks, span, history.loadMs));
+    calm.maxClientStallMs = Math.max(
+      calm.maxClientStallMs,
+      longestStall(clientAcks, span, history.loadMs),
+    );
   }
   return [...rows.values()];
 }
@@ -57,6 +63,7 @@ function emptyRow(kind: string): AvailabilityRow {
     unknown: 0,
     pending: 0,
     maxStallMs: 0,
+    maxClientStallMs: 0,
     maxLatencyMs: 0,
   };
 }
@@ -85,16 +92,29 @@ function count(row: AvailabilityRow, input: InputRecord): void {
   }
 }
 
-/** Ack times of every room, sorted. */
-function ackTimesByRoom(inputs: readonly InputRecord[]): Map<string, number[]> {
-  const byRoom = new Map<string, number[]>();
+/** Ack times, sorted, grouped by room or by client. */
+function ackTimes(
+  inputs: readonly InputRecord[],
+  key: (input: InputRecord) => string,
+): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
   for (const input of inputs) {
-    const list = byRoom.get(input.room) ?? [];
-    byRoom.set(input.room, list);
+    const list = groups.get(key(input)) ?? [];
+    groups.set(key(input), list);
     if (input.outcome.kind === "ack") list.push(input.outcome.at);
   }
-  for (const list of byRoom.values()) list.sort((a, b) => a - b);
-  return byRoom;
+  for (const list of groups.values()) list.sort((a, b) => a - b);
+  return groups;
+}
+
+function longestStall(
+  groups: Map<string, number[]>,
+  window: Pick<FaultWindow, "start" | "end">,
+  loadMs: number,
+): number {
+  let longest = 0;
+  for (const times of groups.values()) longest = Math.max(longest, maxStall(times, window, loadMs));
+  return longest;
 }
 
 /**
@@ -135,7 +155,7 @@ function calmSpans(history: History): [number, number][] {
 /** The availability table as aligned text. */
 export function formatAvailability(rows: readonly AvailabilityRow[]): string {
   const header = ["fault", "windows", "sent", "acked", "refused", "errors", "unknown", "pending"];
-  header.push("max stall ms", "max latency ms");
+  header.push("room stall ms", "client stall ms", "max latency ms");
   const lines = rows.map((r) => [
     r.kind,
     String(r.windows),
@@ -148,6 +168,7 @@ export function formatAvailability(rows: readonly AvailabilityRow[]): string {
     String(r.unknown),
     String(r.pending),
     String(r.maxStallMs),
+    String(r.maxClientStallMs),
     String(r.maxLatencyMs),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));

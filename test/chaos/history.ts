@@ -134,6 +134,8 @@ export interface AvailabilityRow {
   pending: number;
   /** Longest time any room went without an ack, over the windows. */
   maxStallMs: number;
+  /** Longest time any one client went without an ack, over the windows. */
+  maxClientStallMs: number;
   /** Slowest ack, send to outcome. */
   maxLatencyMs: number;
 }

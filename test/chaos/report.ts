@@ -55,6 +55,7 @@ export function mergeAvailability(runs: readonly AvailabilityRow[][]): Availabil
     into.unknown += row.unknown;
     into.pending += row.pending;
     into.maxStallMs = Math.max(into.maxStallMs, row.maxStallMs);
+    into.maxClientStallMs = Math.max(into.maxClientStallMs, row.maxClientStallMs);
     into.maxLatencyMs = Math.max(into.maxLatencyMs, row.maxLatencyMs);
     for (const [code, n] of Object.entries(row.errors)) {
       into.errors[code] = (into.errors[code] ?? 0) + n;
