@@ -93,7 +93,11 @@ describe("client sdk, broker loss", () => {
     suite.defer(() => node.kill("SIGKILL"));
     const gw = await startGateway(own.url, prefix, { id: "gw-bl" });
     suite.defer(() => gw.stop());
-    const c = await client(`http://127.0.0.1:${gw.port}`, "dora", { url: gw.url });
+    // Below the test timeout: an input the cluster loses fails with its seq instead of hanging.
+    const c = await client(`http://127.0.0.1:${gw.port}`, "dora", {
+      url: gw.url,
+      inputTimeoutMs: 30_000,
+    });
     const room = await c.join("ledger", "bl");
     expect(await room.send("add", { n: 1, tag: "before" })).toBe(1);
 
