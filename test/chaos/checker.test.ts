@@ -68,6 +68,7 @@ function cleanHistory(): History {
     auditor: AUDITOR,
     liveNodes: ["node-0/e1"],
     unexpectedExits: [],
+    dupAcks: 0,
   };
 }
 

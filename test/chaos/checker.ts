@@ -276,6 +276,7 @@ function stats(history: History, finals: Map<string, FinalRoom>): CheckReport["s
     unknownApplied: count((i) => unknown(i) && applied(i)),
     pending: count((i) => i.outcome.kind === "pending"),
     seqExpired: count((i) => code(i) === "SEQ_EXPIRED"),
+    dupAcks: history.dupAcks,
     snapshots: history.clients.reduce(
       (n, c) => n + c.entries.filter((e) => e.k === "snapshot").length,
       0,

@@ -4,10 +4,12 @@
  * slot at a time. Sleeps here are the faults' own timing, not test waits.
  */
 import { jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { clusterNames } from "@rookery/cluster";
+import { clusterNames, decodeLeaseRecord } from "@rookery/cluster";
 import type { NatsServer } from "@rookery/testkit";
 import type { FaultWindow } from "./history";
+import { CHAOS_ROOM_TYPE } from "./ledger-room";
 import type { Player } from "./player";
 import type { Prng } from "./prng";
 import type { Proc, Role, System } from "./processes";
@@ -74,7 +76,7 @@ export const FAULT_KINDS = Object.keys(FAULTS) as FaultKind[];
 
 /** kill -9 of a random process of `role`, restarted under the same id after `downMs`. */
 async function crash(ctx: FaultContext, role: Role, downMs: number): Promise<string> {
-  const proc = pick(ctx, role);
+  const proc = await pick(ctx, role);
   await ctx.system.kill(proc);
   await sleep(downMs);
   await ctx.system.heal(proc);
@@ -83,16 +85,38 @@ async function crash(ctx: FaultContext, role: Role, downMs: number): Promise<str
 
 /** SIGSTOP of a random process of `role` for `ms`, then SIGCONT. */
 async function freeze(ctx: FaultContext, role: Role, ms: number): Promise<string> {
-  const proc = pick(ctx, role);
+  const proc = await pick(ctx, role);
   proc.child.pause();
   await sleep(ms);
   proc.child.resume();
   return `SIGSTOP ${proc.id} for ${ms} ms`;
 }
 
-function pick(ctx: FaultContext, role: Role): Proc {
+/** A live process of `role`; for nodes, one that owns rooms (weighted by how many), if any does. */
+async function pick(ctx: FaultContext, role: Role): Promise<Proc> {
   const live = ctx.system.list(role).filter((p) => p.alive);
+  if (role === "node") {
+    const owners = await leaseOwners(ctx);
+    const weighted = owners.flatMap((id) => live.filter((p) => p.id === id));
+    if (weighted.length > 0) return ctx.rng.pick(weighted);
+  }
   return ctx.rng.pick(live);
+}
+
+/** The owner of every chaos room lease, one entry per room, sorted so picks are reproducible. */
+async function leaseOwners(ctx: FaultContext): Promise<string[]> {
+  try {
+    const bucket = await new Kvm(ctx.monitor).open(clusterNames(ctx.system.prefix).leasesBucket);
+    const owners: string[] = [];
+    for await (const key of await bucket.keys(`${CHAOS_ROOM_TYPE}.*`)) {
+      const entry = await bucket.get(key);
+      const owner = entry?.operation === "PUT" ? decodeLeaseRecord(key, entry.value).owner : null;
+      if (owner !== null) owners.push(owner);
+    }
+    return owners.sort();
+  } catch {
+    return [];
+  }
 }
 
 /** The server leading the journal stream, whose loss forces an election on every journal write. */

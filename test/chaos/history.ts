@@ -91,6 +91,8 @@ export interface History {
   auditor: string;
   /** `<node id>/<heartbeat epoch>` of every node live at the end. */
   liveNodes: string[];
+  /** Acks the clients got with `dup: true` (resends answered from a dedupe window). */
+  dupAcks: number;
   /** Processes that exited without being killed by the nemesis. */
   unexpectedExits: string[];
 }
@@ -153,6 +155,7 @@ export interface CheckReport {
     pending: number;
     seqExpired: number;
     snapshots: number;
+    dupAcks: number;
   };
 }
 

@@ -68,6 +68,8 @@ export class Watcher {
   readonly recorders = new Map<string, RoomRecorder>();
   readonly tap: SocketTap;
   client!: RookeryClient;
+  /** Acks answered from the room's dedupe window (`dup: true`): resends that took no effect. */
+  dupAcks = 0;
 
   constructor(
     readonly user: string,
@@ -113,6 +115,7 @@ export class Watcher {
   }
 
   #onFrame(frame: ServerFrame): void {
+    if (frame.k === "ack" && frame.dup === true) this.dupAcks += 1;
     if (frame.k !== "joined" || frame.room.type !== CHAOS_ROOM_TYPE) return;
     this.recorders.get(frame.room.id)?.onFrame(frame);
   }

@@ -89,6 +89,7 @@ export async function runOnce(options: RunOptions): Promise<RunResult> {
       auditor: read.auditor,
       liveNodes: read.liveNodes,
       unexpectedExits: [...system.unexpectedExits],
+      dupAcks: players.reduce((n, p) => n + p.dupAcks, 0),
     };
     return {
       history,
