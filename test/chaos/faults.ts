@@ -92,15 +92,16 @@ async function freeze(ctx: FaultContext, role: Role, ms: number): Promise<string
   return `SIGSTOP ${proc.id} for ${ms} ms`;
 }
 
-/** A live process of `role`; for nodes, one that owns rooms (weighted by how many), if any does. */
+/**
+ * A live process of `role` that matters: a node owning rooms, a gateway
+ * with clients (weighted by how many), or any if none does.
+ */
 async function pick(ctx: FaultContext, role: Role): Promise<Proc> {
   const live = ctx.system.list(role).filter((p) => p.alive);
-  if (role === "node") {
-    const owners = await leaseOwners(ctx);
-    const weighted = owners.flatMap((id) => live.filter((p) => p.id === id));
-    if (weighted.length > 0) return ctx.rng.pick(weighted);
-  }
-  return ctx.rng.pick(live);
+  const users =
+    role === "node" ? await leaseOwners(ctx) : ctx.players.map((p) => p.client.gateway).sort();
+  const weighted = users.flatMap((id) => live.filter((p) => p.id === id));
+  return ctx.rng.pick(weighted.length > 0 ? weighted : live);
 }
 
 /** The owner of every chaos room lease, one entry per room, sorted so picks are reproducible. */
