@@ -1,0 +1,106 @@
+/**
+ * Rookery clients for the benchmarks as raw protocol sockets (docs/protocol.md),
+ * as light as the Colyseus SDK on the other side: a handshake, a join, and
+ * party-queue inputs (`add`, then `remove` of what was added) timed from send
+ * to ack. Every server frame is decoded, as colyseus.js decodes every message.
+ */
+import type { WebSocket } from "ws";
+import {
+  ClientKind,
+  decodeServerFrame,
+  encodeFrame,
+  ServerKind,
+  type ServerFrame,
+} from "@rookery/protocol";
+import { hello } from "./gateway";
+
+export interface RoomRef {
+  type: string;
+  id: string;
+}
+
+/** A socket that completed the handshake and joined `room`. */
+export async function joinedClient(url: string, user: string, room: RoomRef): Promise<WebSocket> {
+  const ws = await hello(url, user);
+  await new Promise<void>((resolve, reject) => {
+    ws.once("message", (data: Buffer) => {
+      const f = decodeServerFrame(data);
+      if (f.ok && f.frame.k === ServerKind.Joined) resolve();
+      else reject(new Error(`${user} could not join ${room.type}/${room.id}`));
+    });
+    ws.send(encodeFrame({ k: ClientKind.Join, ref: 1, room }));
+  });
+  return ws;
+}
+
+export function left(ws: WebSocket, room: RoomRef): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onMessage = (data: Buffer) => {
+      const f = decodeServerFrame(data);
+      if (!f.ok || f.frame.k !== ServerKind.Left) return;
+      ws.off("message", onMessage);
+      resolve();
+    };
+    ws.on("message", onMessage);
+    ws.send(encodeFrame({ k: ClientKind.Leave, ref: 2, room }));
+  });
+}
+
+/**
+ * One joined player sending party-queue inputs: `add`, then `remove` of the
+ * item its ack named, and so on. Acks for one room arrive in seq order, so a
+ * FIFO of send times pairs them; `onAck` gets each latency in ms.
+ */
+export class QueuePlayer {
+  #seq = 0;
+  #added = "";
+  readonly #sent: { seq: number; at: number; add: boolean }[] = [];
+  errors = 0;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly room: RoomRef,
+    private readonly onAck: (ms: number) => void,
+  ) {
+    ws.on("message", (data: Buffer) => {
+      const f = decodeServerFrame(data);
+      if (f.ok) this.#frame(f.frame);
+    });
+  }
+
+  get outstanding(): number {
+    return this.#sent.length;
+  }
+
+  send(): void {
+    const seq = ++this.#seq;
+    const add = this.#added === "";
+    this.#sent.push({ seq, at: performance.now(), add });
+    const [type, body] = add ? ["add", { title: "load" }] : ["remove", { id: this.#added }];
+    this.ws.send(encodeFrame({ k: ClientKind.Input, room: this.room, seq, type, body }));
+  }
+
+  #frame(frame: ServerFrame): void {
+    if (frame.k === ServerKind.Ack) {
+      const i = this.#sent.findIndex((s) => s.seq === frame.seq);
+      if (i < 0) return;
+      const [sent] = this.#sent.splice(i, 1);
+      this.onAck(performance.now() - sent!.at);
+      const result = frame.result as { id?: string } | undefined;
+      this.#added = sent!.add ? (result?.id ?? "") : "";
+    } else if (frame.k === ServerKind.Error && frame.seq !== undefined) {
+      const i = this.#sent.findIndex((s) => s.seq === frame.seq);
+      if (i >= 0) this.#sent.splice(i, 1);
+      this.errors++;
+      // The queue may have lost track (an input refused): start over with an add.
+      this.#added = "";
+    }
+  }
+}
+
+/** `GET /discover?room=type/id` on a gateway: the WebSocket URL of the process owning the room. */
+export async function discover(httpBase: string, room: RoomRef): Promise<string> {
+  const res = await fetch(`${httpBase}/discover?room=${room.type}/${room.id}`);
+  if (!res.ok) throw new Error(`discover ${room.type}/${room.id}: HTTP ${res.status}`);
+  return ((await res.json()) as { url: string }).url;
+}
