@@ -19,8 +19,12 @@ import { CHAOS_ROOM_TYPE } from "./ledger-room";
 import { Watcher, type Clock, type Player } from "./player";
 import type { System } from "./processes";
 
-/** Longest wait for inputs to settle: past the gateway's 20 s internal retry of an input. */
-const SETTLE_MS = 30_000;
+/**
+ * Longest wait for inputs to settle: past the gateway's 20 s internal retry
+ * of an input and the SDK's default `inputTimeoutMs` (60 s), after which an
+ * input must have been rejected.
+ */
+const SETTLE_MS = 75_000;
 const REJOIN_MS = 30_000;
 /** Ghost removal takes the reconnect grace (5 s) or a TTL plus a sweep. */
 const CONVERGE_MS = 20_000;
