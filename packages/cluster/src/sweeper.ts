@@ -8,6 +8,12 @@ import { decodeLeaseRecord, decodePresenceRecord, type ProcessRecord } from "./r
 import type { Singleton } from "./singleton";
 
 const GC_ATTEMPTS = 4;
+/**
+ * A key scan that takes longer is stopped and retried: nats.js's `kv.keys()`
+ * can miss the first messages of its push consumer and then wait for an idle
+ * heartbeat (seen: 30 s), holding up a stop that awaits the sweeper's work.
+ */
+const SCAN_LIMIT_MS = 3000;
 
 /**
  * The `sweeper` duty, run only by the holder of its singleton: announces every
@@ -18,6 +24,7 @@ const GC_ATTEMPTS = 4;
 export class Sweeper {
   #started = false;
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #scans = new Set<{ stop(): void }>();
   readonly #onDown = (record: ProcessRecord, reason: DownReason) =>
     this.#track(this.#handleDown(record, reason));
   readonly #onAcquired = () => this.#track(this.#collectWithRetry());
@@ -42,6 +49,7 @@ export class Sweeper {
     this.#started = false;
     this.view.off("down", this.#onDown);
     this.duty.off("acquired", this.#onAcquired);
+    for (const scan of this.#scans) scan.stop();
     await Promise.allSettled(this.#pending);
   }
 
@@ -50,9 +58,22 @@ export class Sweeper {
     if (!this.duty.isHolder) return 0;
     const { presence } = this.buckets;
     let removed = 0;
-    for await (const key of await presence.keys()) {
-      if (await this.#isOrphan(key)) removed++;
+    const keys = await presence.keys();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      keys.stop();
+    }, SCAN_LIMIT_MS);
+    this.#scans.add(keys);
+    try {
+      for await (const key of keys) {
+        if (await this.#isOrphan(key)) removed++;
+      }
+    } finally {
+      clearTimeout(timer);
+      this.#scans.delete(keys);
     }
+    if (timedOut) throw new Error(`presence key scan took over ${SCAN_LIMIT_MS} ms`);
     if (removed > 0) this.log?.info({ removed }, "removed orphaned presence entries");
     return removed;
   }

@@ -44,10 +44,19 @@ export class RookeryServer {
     if (this.gateway) await this.gateway.start();
   }
 
-  /** Drains both roles at once (players are told to move; rooms are handed over). Idempotent. */
+  /**
+   * Drains the gateway role first (players are told to move; their leaves
+   * still reach the rooms here), then the node role (rooms are handed over).
+   * Idempotent.
+   */
   stop(): Promise<void> {
-    this.#stopping ??= Promise.all([this.gateway?.stop(), this.node?.stop()]).then(() => {});
+    this.#stopping ??= this.#stop();
     return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    await this.gateway?.stop();
+    await this.node?.stop();
   }
 }
 
