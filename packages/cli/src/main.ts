@@ -1,5 +1,6 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { connectNats, natsAuthFromEnv, type NatsAuth } from "@rookery/cluster";
 import type { Value } from "@rookery/protocol";
 import { BUCKETS, BucketReader, type BucketAlias } from "./buckets";
 import {
@@ -15,7 +16,21 @@ interface GlobalOptions {
   server?: string;
   prefix: string;
   json?: boolean;
+  creds?: string;
+  nkey?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
+
+/** Connection flags and the variable each falls back to (docs/security.md). */
+const CONNECTION_FLAGS = [
+  ["creds", "--creds <file>", "NATS_CREDS", "NATS credentials file (.creds)"],
+  ["nkey", "--nkey <file>", "NATS_NKEY", "file holding the NATS user's nkey seed"],
+  ["tlsCa", "--tls-ca <file>", "NATS_TLS_CA", "CA certificate (PEM) that signed the server's"],
+  ["tlsCert", "--tls-cert <file>", "NATS_TLS_CERT", "client certificate (PEM), for mutual TLS"],
+  ["tlsKey", "--tls-key <file>", "NATS_TLS_KEY", "key of the client certificate (PEM)"],
+] as const;
 
 type Action = (reader: BucketReader, out: Output, signal: AbortSignal) => Promise<void>;
 
@@ -56,6 +71,9 @@ function buildProgram(
     .option("-p, --prefix <prefix>", "bucket and subject namespace", "rk")
     .option("--json", "print JSON instead of tables")
     .exitOverride();
+  for (const [, flag, env, description] of CONNECTION_FLAGS) {
+    program.addOption(new Option(flag, description).env(env));
+  }
   program
     .command("nodes")
     .description("live processes: role, region, load, age")
@@ -148,9 +166,9 @@ async function run(
   const servers = (options.server ?? "127.0.0.1:4222").split(",");
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers, timeout: 3000 });
+    nc = await connectNats(connectionAuth(options), { servers, timeout: 3000 });
   } catch (err) {
-    console.error(`rookery: cannot connect to ${servers.join(",")}: ${(err as Error).message}`);
+    console.error(`rookery: ${(err as Error).message}`);
     return 1;
   }
   const abort = new AbortController();
@@ -170,4 +188,16 @@ async function run(
     process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
     await nc.close();
   }
+}
+
+/** Credentials and TLS from the flags (or their variables), checked like a service's. */
+function connectionAuth(options: GlobalOptions): NatsAuth {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [field, , name] of CONNECTION_FLAGS) env[name] = options[field];
+  return natsAuthFromEnv(env, undefined, (message) => {
+    for (const [, flag, name] of CONNECTION_FLAGS) {
+      message = message.replaceAll(name, flag.split(" ")[0]!);
+    }
+    return new Error(message);
+  });
 }

@@ -17,6 +17,18 @@
  */
 export { ensureBuckets } from "./buckets";
 export { envInt, envList } from "./env";
+export {
+  connectNats,
+  natsAuthFromEnv,
+  NatsAuthConfigError,
+  NatsConnectError,
+  natsConnectionOptions,
+} from "./nats-connection";
+export type { NatsAuth, NatsAuthRole, NatsTlsFiles } from "./nats-connection";
+export { createRoleKeys, writeNatsAuth } from "./nats-keys";
+export type { NatsAuthFiles, NatsRoleKey } from "./nats-keys";
+export { NATS_USER_ROLES, renderAuthorization, rolePermissions } from "./permissions";
+export type { NatsPermissions, NatsUserEntry, NatsUserRole, PermissionScope } from "./permissions";
 export { ClusterMember } from "./cluster-member";
 export {
   BucketIncompatibleError,

@@ -11,6 +11,24 @@ export interface NatsServerOptions {
   debug?: boolean;
   /** Extra nats-server command-line arguments, appended last. @default [] */
   args?: string[];
+  /**
+   * Config text added as is, typically an `authorization { users: [...] }`
+   * block (`renderAuthorization` of `@rookery/cluster`).
+   * @default none: the server accepts any client (what most tests want)
+   */
+  authorization?: string;
+  /** Serve clients over TLS only, with these PEM files. @default none: plain TCP */
+  tls?: NatsServerTls;
+}
+
+/** TLS files of a test server (paths). */
+export interface NatsServerTls {
+  cert: string;
+  key: string;
+  /** CA that signed client certificates; required with `verify`. */
+  ca?: string;
+  /** Require and verify a client certificate (mutual TLS). @default false */
+  verify?: boolean;
 }
 
 /** {@link NatsServerOptions} with every value present. */
@@ -18,10 +36,12 @@ export interface ResolvedNatsServerOptions {
   jetstream: boolean;
   debug: boolean;
   args: string[];
+  authorization: string | undefined;
+  tls: NatsServerTls | undefined;
 }
 
 export function defaultNatsServerOptions(): ResolvedNatsServerOptions {
-  return { jetstream: true, debug: false, args: [] };
+  return { jetstream: true, debug: false, args: [], authorization: undefined, tls: undefined };
 }
 
 export function resolveNatsServerOptions(opts?: NatsServerOptions): ResolvedNatsServerOptions {
@@ -30,6 +50,8 @@ export function resolveNatsServerOptions(opts?: NatsServerOptions): ResolvedNats
     jetstream: opts?.jetstream ?? defaults.jetstream,
     debug: opts?.debug ?? defaults.debug,
     args: [...(opts?.args ?? defaults.args)],
+    authorization: opts?.authorization ?? defaults.authorization,
+    tls: opts?.tls ?? defaults.tls,
   };
 }
 
@@ -74,6 +96,18 @@ function clusterBlock(cluster: ClusterSpec): string[] {
   ];
 }
 
+function tlsBlock(tls: NatsServerTls): string[] {
+  return [
+    "tls {",
+    `  cert_file: ${quote(tls.cert)}`,
+    `  key_file: ${quote(tls.key)}`,
+    ...(tls.ca ? [`  ca_file: ${quote(tls.ca)}`] : []),
+    `  verify: ${tls.verify === true}`,
+    "  timeout: 2",
+    "}",
+  ];
+}
+
 /** nats-server config; a file because cluster routes and store_dir are awkward as flags. */
 export function renderConfig(spec: ServerSpec): string {
   const lines = [
@@ -83,6 +117,8 @@ export function renderConfig(spec: ServerSpec): string {
     `http: ${quote(`127.0.0.1:${ANY_PORT}`)}`,
   ];
   if (spec.options.jetstream) lines.push(`jetstream { store_dir: ${quote(spec.dir)} }`);
+  if (spec.options.tls) lines.push(...tlsBlock(spec.options.tls));
+  if (spec.options.authorization) lines.push(spec.options.authorization);
   if (spec.cluster) {
     lines.push(...clusterBlock(spec.cluster));
     lines.push(`server_tags: [${spec.cluster.tags.map(quote).join(", ")}]`);

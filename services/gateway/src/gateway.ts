@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { pino, type Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
 import { RoomRouter } from "@rookery/actors";
-import { ClusterMember } from "@rookery/cluster";
+import { ClusterMember, connectNats } from "@rookery/cluster";
 import {
   CloseCode,
   formatRoom,
@@ -20,7 +20,7 @@ import {
   type RoomRef,
   type RoomRequest,
 } from "@rookery/protocol";
-import { TokenVerifier } from "./auth";
+import { originAllowed, TokenVerifier } from "./auth";
 import { Connection } from "./connection";
 import type { ConnectionContext, RoomRequestOptions } from "./context";
 import { DemoAssets } from "./demo-assets";
@@ -79,7 +79,7 @@ export class Gateway implements ConnectionContext {
       rooms: () => this.#channels.size,
     });
     this.logOnce = new LogOnce(this.options.logDedupeMs);
-    this.verifier = new TokenVerifier(this.options.secret);
+    this.verifier = new TokenVerifier(this.options);
   }
 
   get id(): string {
@@ -101,7 +101,7 @@ export class Gateway implements ConnectionContext {
   async start(): Promise<void> {
     const { options } = this;
     await this.#listen();
-    this.#nc = await connect({
+    this.#nc = await connectNats(options.natsAuth, {
       servers: options.natsUrl,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
@@ -297,6 +297,12 @@ export class Gateway implements ConnectionContext {
     const path = new URL(req.url ?? "/", "http://gateway").pathname;
     if (path !== HttpPath.WebSocket || !this.#httpSource.ready()) {
       socket.end(`HTTP/1.1 ${path === HttpPath.WebSocket ? 503 : 404} Unavailable\r\n\r\n`);
+      return;
+    }
+    // A browser from an origin not allowed: refused before the handshake (docs/protocol.md §2).
+    if (!originAllowed(req.headers.origin, req.headers.host, this.options.allowedOrigins)) {
+      this.#logOnce("origin", { origin: req.headers.origin }, "websocket origin refused");
+      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");
       return;
     }
     this.#wss!.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));

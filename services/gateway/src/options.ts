@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
+import type { NatsAuth } from "@rookery/cluster";
 import {
   DEFAULT_PREFIX,
   resolveProtocolLimits,
@@ -12,6 +13,8 @@ import {
 export interface GatewayOptions {
   /** NATS servers. @default ["nats://127.0.0.1:4222"] */
   natsUrl?: string[];
+  /** NATS credentials and TLS (docs/security.md). @default none: an open server, plain TCP */
+  natsAuth?: NatsAuth;
   /** Gateway id (unique in the cluster). @default "<hostname>-<random>" */
   id?: string;
   /** Region announced to discovery. @default "local" */
@@ -30,8 +33,25 @@ export interface GatewayOptions {
   port?: number;
   /** WebSocket URL clients should use, as announced by discovery. @default "ws://<host>:<port>/ws" */
   publicUrl?: string;
-  /** HMAC secret of the HS256 client tokens, at least 32 characters. Required: a gateway refuses to start without it. */
+  /**
+   * HMAC secret of the HS256 client tokens without a `kid` header, at least
+   * 32 characters. A gateway needs it or {@link secrets} (docs/protocol.md §3).
+   */
   secret?: string;
+  /**
+   * Secrets by JWT `kid`, for rotation: a token with a `kid` header is
+   * verified with that key only. The last entry signs the demo tokens.
+   * @default {}
+   */
+  secrets?: Record<string, string>;
+  /**
+   * Browser origins allowed to open a WebSocket (`Origin` header, e.g.
+   * `https://game.example`); `*` allows any. A request without an Origin
+   * (not a browser) and a page of the gateway's own origin are always
+   * allowed. Others are refused with HTTP 403 before the handshake.
+   * @default ["*"] unless NODE_ENV is "production", then none but the gateway's own
+   */
+  allowedOrigins?: string[];
   /** Per-connection limits announced in `welcome` (docs/protocol.md §9). @default defaultProtocolLimits() */
   limits?: ProtocolLimits;
   /** How long a member whose socket closed stays in its rooms, waiting for a resume. @default 5000 */
@@ -61,11 +81,13 @@ export interface GatewayOptions {
 }
 
 export interface ResolvedGatewayOptions extends Required<
-  Omit<GatewayOptions, "limits" | "logger" | "publicUrl" | "secret">
+  Omit<GatewayOptions, "limits" | "logger" | "publicUrl" | "secret" | "natsAuth">
 > {
   limits: ResolvedProtocolLimits;
   publicUrl: string | undefined;
-  secret: string;
+  /** The key of tokens without `kid`; undefined when only {@link secrets} are set. */
+  secret: string | undefined;
+  natsAuth: NatsAuth | undefined;
   logger: Logger | undefined;
 }
 
@@ -78,6 +100,7 @@ export class GatewayConfigError extends Error {
 export function defaultGatewayOptions(): Omit<ResolvedGatewayOptions, "secret"> {
   return {
     natsUrl: ["nats://127.0.0.1:4222"],
+    natsAuth: undefined,
     id: `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${randomBytes(3).toString("hex")}`,
     region: "local",
     prefix: DEFAULT_PREFIX,
@@ -87,6 +110,8 @@ export function defaultGatewayOptions(): Omit<ResolvedGatewayOptions, "secret"> 
     host: "0.0.0.0",
     port: 8080,
     publicUrl: undefined,
+    secrets: {},
+    allowedOrigins: process.env.NODE_ENV === "production" ? [] : ["*"],
     limits: resolveProtocolLimits(),
     reconnectGraceMs: 5000,
     drainMs: 5000,
@@ -100,10 +125,17 @@ export function defaultGatewayOptions(): Omit<ResolvedGatewayOptions, "secret"> 
 }
 
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
-  if (!options.secret || options.secret.length < 32) {
+  const secrets = options.secrets ?? {};
+  if (options.secret === undefined && Object.keys(secrets).length === 0) {
     throw new GatewayConfigError(
-      "a token secret of at least 32 characters is required (ROOKERY_TOKEN_SECRET)",
+      "a token secret is required (ROOKERY_TOKEN_SECRET or ROOKERY_TOKEN_SECRETS)",
     );
+  }
+  for (const [kid, secret] of [["", options.secret] as const, ...Object.entries(secrets)]) {
+    if (secret !== undefined && secret.length < 32) {
+      const which = kid ? `the secret of kid ${JSON.stringify(kid)}` : "ROOKERY_TOKEN_SECRET";
+      throw new GatewayConfigError(`${which} must be at least 32 characters`);
+    }
   }
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const resolved: ResolvedGatewayOptions = {
@@ -111,6 +143,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     ...defined,
     limits: resolveProtocolLimits(options.limits),
     secret: options.secret,
+    secrets: { ...secrets },
   };
   if (resolved.maxBufferedBytes < resolved.limits.maxServerFrameBytes) {
     throw new GatewayConfigError("maxBufferedBytes must hold at least one maximal server frame");

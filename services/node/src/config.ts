@@ -1,10 +1,12 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { envInt, envList } from "@rookery/cluster";
+import { envInt, envList, natsAuthFromEnv, type NatsAuth } from "@rookery/cluster";
 
 /** Node service configuration, parsed and validated once from the environment. */
 export interface NodeConfig {
   natsUrl: string[];
+  /** Credentials and TLS (`NATS_NODE_*` / `NATS_CREDS`, `NATS_NKEY`, `NATS_TLS_*`; docs/security.md). */
+  natsAuth: NatsAuth;
   id: string;
   region: string;
   prefix: string;
@@ -29,6 +31,7 @@ export class ConfigError extends Error {
 export function nodeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): NodeConfig {
   return {
     natsUrl: envList(env.NATS_URL) ?? ["nats://127.0.0.1:4222"],
+    natsAuth: natsAuthFromEnv(env, "node", (message) => new ConfigError(message)),
     id:
       env.ROOKERY_ID ??
       `${hostname().replace(/[^A-Za-z0-9_-]/g, "-")}-${randomBytes(3).toString("hex")}`,

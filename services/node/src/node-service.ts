@@ -1,7 +1,7 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { ActorHost, type LocalGateway, type RoomDefinition } from "@rookery/actors";
-import { ClusterMember } from "@rookery/cluster";
+import { ClusterMember, connectNats } from "@rookery/cluster";
 import type { NodeConfig } from "./config";
 import { NodeMetrics } from "./metrics";
 
@@ -44,9 +44,12 @@ export class NodeService {
       reconnectTimeWait: 250,
       noAsyncTraces: true,
     };
-    this.#nc = await connect({ ...options, name: `${config.id}-data` });
+    this.#nc = await connectNats(config.natsAuth, { ...options, name: `${config.id}-data` });
     // Heartbeats get a connection of their own: they must never queue behind room traffic.
-    this.#control = await connect({ ...options, name: `${config.id}-control` });
+    this.#control = await connectNats(config.natsAuth, {
+      ...options,
+      name: `${config.id}-control`,
+    });
     this.#member = new ClusterMember(this.#nc, {
       identity: { id: config.id, role: "node", region: config.region },
       cluster: {
