@@ -130,11 +130,22 @@ export type ClientFrame = HelloFrame | JoinFrame | LeaveFrame | InputFrame | Pin
 
 // ---- gateway → client ----
 
+/**
+ * The per-connection limits a gateway announces in `welcome` (docs/protocol.md
+ * §9). Gateways send every field; the last three are optional for decoders
+ * because gateways before them did not send them (assume the defaults then).
+ */
 export interface ConnectionLimits {
   maxFrameBytes: number;
   maxRooms: number;
   ratePerSec: number;
   burst: number;
+  /** The gateway closes (4010) a connection that sent nothing for this long, in ms. */
+  idleTimeoutMs?: number;
+  /** Rejected frames a minute the connection may cause; the next one closes it (4008). */
+  maxErrorsPerMinute?: number;
+  /** Deepest nesting of a client frame, its own map counting 1. */
+  maxDepth?: number;
 }
 
 export interface WelcomeFrame {

@@ -7,6 +7,7 @@ import {
   ServerKind,
   SystemEvent,
   type ClientFrame,
+  type ConnectionLimits,
   type MemberView,
   type ReplayEvent,
   type ServerFrame,
@@ -14,6 +15,7 @@ import {
 import { ErrorCode, InvalidFieldError } from "./errors";
 import {
   asBoolean,
+  asClientValue,
   asList,
   asMap,
   asNumber,
@@ -134,14 +136,14 @@ export function asJoinedBody(raw: Raw) {
   };
 }
 
-const MAX_TOKEN_LENGTH = 8192;
-
 const asInputType = (v: unknown, path: string) => asPattern(v, path, patterns.inputType);
 const asProcessId = (v: unknown, path: string) => asPattern(v, path, patterns.processId);
 const asRef = (raw: Raw) => asUint(field(raw, "ref"), "ref");
 const asOptionalRef = (raw: Raw) => optional(field(raw, "ref"), (v) => asUint(v, "ref"));
 const asAfter = (raw: Raw) => optional(field(raw, "after"), (v) => asUint(v, "after"));
-const isToken = (s: string) => s.length > 0 && s.length <= MAX_TOKEN_LENGTH;
+// The shape only: what the token says, and its length (at most 8,192
+// characters), is the verifier's to judge, answered AUTH_FAILED (§3).
+const isToken = (s: string) => s.length > 0;
 
 function asVersion(v: unknown): number {
   if (v !== PROTOCOL_VERSION) {
@@ -156,7 +158,7 @@ export const clientValidators = new Map<string, Validator<ClientFrame>>([
     (raw) => ({
       k: ClientKind.Hello,
       v: asVersion(field(raw, "v")),
-      token: asString(field(raw, "token"), "token", isToken, "a token of 1-8192 characters"),
+      token: asString(field(raw, "token"), "token", isToken, "a non-empty string"),
       session: asPattern(field(raw, "session"), "session", patterns.session),
     }),
   ],
@@ -181,21 +183,26 @@ export const clientValidators = new Map<string, Validator<ClientFrame>>([
       room: asRoom(field(raw, "room"), "room"),
       seq: asPositive(field(raw, "seq"), "seq"),
       type: asInputType(field(raw, "type"), "type"),
-      body: asValue(field(raw, "body")),
+      body: asClientValue(field(raw, "body"), "body"),
     }),
   ],
   [ClientKind.Ping, (raw) => ({ k: ClientKind.Ping, t: asNumber(field(raw, "t"), "t") })],
 ]);
 
-function asConnectionLimits(v: unknown) {
+function asConnectionLimits(v: unknown): ConnectionLimits {
   const raw = asMap(v, "limits");
   const read = (key: string) => asPositive(field(raw, key), `limits.${key}`);
-  return {
+  const readOptional = (key: string) =>
+    optional(field(raw, key), (value) => asPositive(value, `limits.${key}`));
+  return compact({
     maxFrameBytes: read("maxFrameBytes"),
     maxRooms: read("maxRooms"),
     ratePerSec: read("ratePerSec"),
     burst: read("burst"),
-  };
+    idleTimeoutMs: readOptional("idleTimeoutMs"),
+    maxErrorsPerMinute: readOptional("maxErrorsPerMinute"),
+    maxDepth: readOptional("maxDepth"),
+  });
 }
 
 export const serverValidators = new Map<string, Validator<ServerFrame>>([

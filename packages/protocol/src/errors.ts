@@ -33,7 +33,8 @@ export const errorDescriptions: Readonly<Record<ErrorCode, string>> = {
     "The frame's `k` names no frame kind accepted here (direction or connection state).",
   FRAME_TOO_LARGE: "The message is longer than the maximum frame size; it was not decoded.",
   INVALID_FIELD: "A field is missing, has the wrong type, or is out of range.",
-  NOT_AUTHENTICATED: "A frame other than `hello` arrived before the handshake completed.",
+  NOT_AUTHENTICATED:
+    "The first frame of a connection was not a `hello` (another kind, or not a decodable frame at all).",
   AUTH_FAILED: "The token is malformed or its signature does not verify.",
   TOKEN_EXPIRED: "The token's `exp` has passed.",
   ROOM_FORBIDDEN: "The token's `rooms` allow-list does not admit this room.",
@@ -53,6 +54,24 @@ export const errorDescriptions: Readonly<Record<ErrorCode, string>> = {
   QUEUE_FULL: "Client SDK only: the offline input queue is full; the input was not queued.",
   INTERNAL: "An unexpected server error; the request had no effect that can be relied on.",
 };
+
+/**
+ * The rejections a gateway decides itself about a client's own frames: each
+ * one counts toward `maxErrorsPerMinute`, and the one past it closes the
+ * socket with 4008 (docs/protocol.md §10, the "budget" column). Answers that
+ * come from rooms or the cluster never count: an illegal chess move is not abuse.
+ */
+export const errorBudgetCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ErrorCode.BAD_FRAME,
+  ErrorCode.UNKNOWN_KIND,
+  ErrorCode.FRAME_TOO_LARGE,
+  ErrorCode.INVALID_FIELD,
+  ErrorCode.ROOM_FORBIDDEN,
+  ErrorCode.NOT_JOINED,
+  ErrorCode.ALREADY_JOINED,
+  ErrorCode.TOO_MANY_ROOMS,
+  ErrorCode.RATE_LIMITED,
+]);
 
 /** WebSocket close codes used by gateways (application range 4000-4999). */
 export const CloseCode = {

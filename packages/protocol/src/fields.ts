@@ -86,6 +86,36 @@ export function asValue(v: unknown): Value {
   return v === undefined ? null : (v as Value);
 }
 
+/**
+ * Application data sent by a client: a Value whose numbers are all finite.
+ * NaN and ±Infinity are rejected with the path of the first one (e.g.
+ * `body.moves[3].x`), so no JSON-bound client ever receives one that another
+ * client sent (docs/protocol.md §1).
+ */
+export function asClientValue(v: unknown, path: string): Value {
+  const at = nonFinite(v);
+  if (at !== undefined) throw new InvalidFieldError(`${path}${at}`, "a finite number");
+  return asValue(v);
+}
+
+/** Where the first non-finite number sits below `v` ("" for `v` itself); depth is bounded by the scan. */
+function nonFinite(v: unknown): string | undefined {
+  if (typeof v === "number") return Number.isFinite(v) ? undefined : "";
+  if (typeof v !== "object" || v === null || v instanceof Uint8Array) return undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const at = nonFinite(v[i]);
+      if (at !== undefined) return `[${i}]${at}`;
+    }
+    return undefined;
+  }
+  for (const key in v) {
+    const at = nonFinite((v as Raw)[key]);
+    if (at !== undefined) return `.${key}${at}`;
+  }
+  return undefined;
+}
+
 /** Absent and nil both mean "not given". */
 export function optional<T>(v: unknown, read: (v: unknown) => T): T | undefined {
   return v === undefined || v === null ? undefined : read(v);

@@ -90,6 +90,7 @@ export {
   CloseCode,
   closeCodeInfo,
   ErrorCode,
+  errorBudgetCodes,
   errorDescriptions,
   errorFromFrame,
   FrameTooLargeError,

@@ -2,6 +2,8 @@
  * The data model of application payloads (`body`, `state`, `result`): what
  * plain MessagePack can carry between any two languages. Decoded `bin` values
  * are Uint8Arrays (Buffers on Node); integers beyond 2^53 lose precision.
+ * Numbers are finite: NaN and ±Infinity are not Values (JSON cannot carry
+ * them), and a gateway rejects a client frame holding one (INVALID_FIELD).
  */
 import { defaultProtocolLimits } from "./limits";
 
@@ -20,9 +22,11 @@ export function isValue(value: unknown, maxDepth = DEFAULT_VALUE_DEPTH): value i
   if (value === null) return true;
   switch (typeof value) {
     case "boolean":
-    case "number":
     case "string":
       return true;
+    case "number":
+      // NaN and ±Infinity: JSON has no form for them, so gateways reject them (§1).
+      return Number.isFinite(value);
     case "object":
       return maxDepth > 0 && isContainerValue(value, maxDepth - 1);
     default:

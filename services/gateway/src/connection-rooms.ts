@@ -1,6 +1,10 @@
 import {
   ErrorCode,
   formatRoom,
+  FrameTooLargeError,
+  InvalidFieldError,
+  MalformedFrameError,
+  UnknownFrameError,
   InternalKind,
   LeaveReason,
   ProtocolError,
@@ -212,8 +216,9 @@ export class ConnectionRooms {
     };
     membership.run(task, (error: unknown) => {
       if (this.#closed) return;
-      failed(error);
-      this.owner.reject(asProtocolError(error, context));
+      const failure = asProtocolError(error, context);
+      failed(failure);
+      this.owner.reject(failure);
     });
   }
 
@@ -308,10 +313,21 @@ function outcomeUnknown(failure: unknown): boolean {
   return code === ErrorCode.ROOM_UNAVAILABLE || code === ErrorCode.INTERNAL;
 }
 
+/**
+ * What a failed request tells the client. A room reply the gateway could not
+ * decode is the server's fault: INTERNAL, never the decoder's BAD_FRAME or
+ * INVALID_FIELD, which would blame (and count against) the client's frame.
+ */
 function asProtocolError(error: unknown, context: ErrorContext): ProtocolError {
-  if (error instanceof ProtocolError) {
+  if (error instanceof ProtocolError && !isDecodeError(error)) {
     error.context = { ...context, ...error.context };
     return error;
   }
   return new ProtocolError(ErrorCode.INTERNAL, "internal error", { cause: error, context });
 }
+
+const isDecodeError = (error: ProtocolError): boolean =>
+  error instanceof MalformedFrameError ||
+  error instanceof UnknownFrameError ||
+  error instanceof FrameTooLargeError ||
+  error instanceof InvalidFieldError;

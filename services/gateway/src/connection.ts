@@ -6,13 +6,17 @@ import {
   decodeClientFrame,
   encodeFrame,
   ErrorCode,
+  errorBudgetCodes,
   errorFrame,
   memberId,
   PROTOCOL_VERSION,
   ProtocolError,
   ServerKind,
   type ClientFrame,
+  type ConnectionLimits,
+  type DecodeResult,
   type HelloFrame,
+  type ResolvedProtocolLimits,
   type ServerFrame,
   type TokenClaims,
 } from "@rookery/protocol";
@@ -21,18 +25,10 @@ import { MinuteCounter, TokenBucket } from "./limiter";
 import { ConnectionRooms } from "./connection-rooms";
 import type { Membership } from "./membership";
 
-/** Rejections the gateway decides itself; they count toward the 4008 policy close. */
-const CLIENT_FAULTS: ReadonlySet<string> = new Set([
-  ErrorCode.BAD_FRAME,
-  ErrorCode.UNKNOWN_KIND,
-  ErrorCode.FRAME_TOO_LARGE,
-  ErrorCode.INVALID_FIELD,
-  ErrorCode.ROOM_FORBIDDEN,
-  ErrorCode.NOT_JOINED,
-  ErrorCode.ALREADY_JOINED,
-  ErrorCode.TOO_MANY_ROOMS,
-  ErrorCode.RATE_LIMITED,
-]);
+const textMessage = (): DecodeResult<ClientFrame> => ({
+  ok: false,
+  error: new ProtocolError(ErrorCode.BAD_FRAME, "text messages are not frames"),
+});
 
 const Phase = { Handshake: 0, Verifying: 1, Open: 2, Closed: 3 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
@@ -135,32 +131,35 @@ export class Connection {
   #onMessage(data: RawData, isBinary: boolean): void {
     this.#lastSeen = performance.now();
     if (this.#phase === Phase.Closed) return;
-    if (this.#phase === Phase.Verifying) {
-      (this.#held ??= []).push({ data, isBinary });
-      return;
-    }
+    if (this.#phase === Phase.Verifying) return this.#hold(data, isBinary);
     this.#handle(data as Buffer, isBinary);
   }
 
+  /**
+   * Frames pipelined after `hello` wait for `welcome`, then are served in
+   * order (docs/protocol.md §3). At most `burst` of them: the bucket could
+   * serve no more at once, so more is a flood, closed like one (4008).
+   */
+  #hold(data: RawData, isBinary: boolean): void {
+    const held = (this.#held ??= []);
+    if (held.length < this.ctx.options.limits.burst) return void held.push({ data, isBinary });
+    this.#held = [];
+    this.#reject(
+      new ProtocolError(ErrorCode.RATE_LIMITED, "more than burst frames before welcome"),
+    );
+    this.close(CloseCode.POLICY, "flood before welcome");
+  }
+
   #handle(data: Buffer, isBinary: boolean): void {
-    if (!isBinary) {
-      this.ctx.metrics.frameIn("invalid");
-      return this.#rejectFrame(
-        new ProtocolError(ErrorCode.BAD_FRAME, "text messages are not frames"),
-      );
-    }
-    const decoded = decodeClientFrame(data, this.ctx.options.limits);
-    if (!decoded.ok) {
-      this.ctx.metrics.frameIn("invalid");
-      return this.#rejectFrame(decoded.error);
-    }
+    const decoded = isBinary ? decodeClientFrame(data, this.ctx.options.limits) : textMessage();
+    this.ctx.metrics.frameIn(decoded.ok ? decoded.frame.k : "invalid");
+    if (this.#phase === Phase.Handshake) return this.#first(decoded);
+    if (!decoded.ok) return this.#reject(decoded.error);
     const frame = decoded.frame;
-    this.ctx.metrics.frameIn(frame.k);
-    if (this.#phase === Phase.Handshake) return this.#hello(frame);
     const wait = this.#bucket.take();
     if (wait > 0) {
       const context = "room" in frame ? { room: frame.room, ...seqOrRef(frame) } : {};
-      return this.#rejectFrame(
+      return this.#reject(
         new ProtocolError(ErrorCode.RATE_LIMITED, "rate limit exceeded", { context }),
         wait,
       );
@@ -179,17 +178,27 @@ export class Connection {
       case ClientKind.Ping:
         return this.send({ k: ServerKind.Pong, t: frame.t });
       case ClientKind.Hello:
-        return this.#rejectFrame(
-          new ProtocolError(ErrorCode.UNKNOWN_KIND, "hello after the handshake"),
-        );
+        return this.#reject(new ProtocolError(ErrorCode.UNKNOWN_KIND, "hello after the handshake"));
     }
   }
 
-  #hello(frame: ClientFrame): void {
-    if (frame.k !== ClientKind.Hello) {
-      this.#reject(new ProtocolError(ErrorCode.NOT_AUTHENTICATED, "the first frame must be hello"));
-      return this.close(CloseCode.HANDSHAKE_FAILED, "not authenticated");
-    }
+  /**
+   * The first frame must be a valid `hello` (docs/protocol.md §3): a `hello`
+   * with a bad field gets INVALID_FIELD, anything else (another kind, an
+   * unknown one, text, bytes that are no frame) NOT_AUTHENTICATED; both 4003.
+   */
+  #first(decoded: DecodeResult<ClientFrame>): void {
+    if (decoded.ok && decoded.frame.k === ClientKind.Hello) return this.#hello(decoded.frame);
+    const badHello = !decoded.ok && decoded.error.context.kind === ClientKind.Hello;
+    this.#reject(
+      badHello
+        ? decoded.error
+        : new ProtocolError(ErrorCode.NOT_AUTHENTICATED, "the first frame must be hello"),
+    );
+    this.close(CloseCode.HANDSHAKE_FAILED, badHello ? "bad hello" : "not authenticated");
+  }
+
+  #hello(frame: HelloFrame): void {
     this.#phase = Phase.Verifying;
     this.ctx.verifier.verify(frame.token).then(
       (claims) => this.#welcome(frame, claims),
@@ -204,19 +213,27 @@ export class Connection {
     this.memberId = memberId(claims.sub, hello.session);
     this.#phase = Phase.Open;
     this.ctx.claimSession(hello.session, this);
-    const { maxFrameBytes, maxRooms, ratePerSec, burst, heartbeatMs } = this.ctx.options.limits;
+    const limits = this.ctx.options.limits;
     this.send({
       k: ServerKind.Welcome,
       v: PROTOCOL_VERSION,
       conn: this.id,
       member: this.memberId,
       gateway: this.ctx.id,
-      limits: { maxFrameBytes, maxRooms, ratePerSec, burst },
-      heartbeatMs,
+      limits: announced(limits),
+      heartbeatMs: limits.heartbeatMs,
     });
     const held = this.#held ?? [];
     this.#held = undefined;
-    for (const { data, isBinary } of held) this.#handle(data as Buffer, isBinary);
+    for (const { data, isBinary } of held) {
+      // A held frame may have closed the connection (error budget): serve no more.
+      if (this.#isClosed()) return;
+      this.#handle(data as Buffer, isBinary);
+    }
+  }
+
+  #isClosed(): boolean {
+    return this.#phase === Phase.Closed;
   }
 
   #authFailed(error: unknown): void {
@@ -229,14 +246,11 @@ export class Connection {
     this.close(expired ? CloseCode.TOKEN_EXPIRED : CloseCode.AUTH_FAILED, failure.code);
   }
 
-  /** A frame the gateway refuses: error frame, and toward the policy close. */
-  #rejectFrame(error: ProtocolError, after?: number): void {
-    this.#reject(error, after);
-    if (this.#phase !== Phase.Open) {
-      return this.close(CloseCode.HANDSHAKE_FAILED, "handshake failed");
-    }
-  }
-
+  /**
+   * Sends the error frame; a rejection the gateway decided itself on an open
+   * connection counts toward `maxErrorsPerMinute`, and the one past it closes
+   * the socket (4008) right after its error frame (docs/protocol.md §10).
+   */
   #reject(error: ProtocolError, after?: number): void {
     const { metrics, log, logOnce, options } = this.ctx;
     metrics.error(error.code);
@@ -244,7 +258,7 @@ export class Connection {
       log.warn({ code: error.code, conn: this.id, member: this.memberId }, error.message);
     }
     this.send(errorFrame(error, after));
-    if (!CLIENT_FAULTS.has(error.code)) return;
+    if (this.#phase !== Phase.Open || !errorBudgetCodes.has(error.code)) return;
     if ((this.#faults ??= new MinuteCounter()).hit() > options.limits.maxErrorsPerMinute) {
       this.close(CloseCode.POLICY, "too many rejected frames");
     }
@@ -258,6 +272,21 @@ export class Connection {
     this.ws.send(encodeFrame(error));
     this.close(CloseCode.SLOW_CONSUMER, "slow consumer");
   }
+}
+
+/** The limits a client is told in `welcome` (docs/protocol.md §9). */
+function announced(limits: ResolvedProtocolLimits): ConnectionLimits {
+  const { maxFrameBytes, maxRooms, ratePerSec, burst } = limits;
+  const { idleTimeoutMs, maxErrorsPerMinute, maxDepth } = limits;
+  return {
+    maxFrameBytes,
+    maxRooms,
+    ratePerSec,
+    burst,
+    idleTimeoutMs,
+    maxErrorsPerMinute,
+    maxDepth,
+  };
 }
 
 function seqOrRef(frame: ClientFrame): { seq?: number; ref?: number } {
