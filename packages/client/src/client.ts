@@ -212,10 +212,14 @@ export class RookeryClient extends Emitter<ClientEvents> implements RoomOwner {
   // ---- connection lifecycle ----
 
   #connect(): void {
-    const connection = new Connection(this.options, this.#exclude, {
-      frame: (frame) => this.#onFrame(connection, frame),
-      closed: (code, reason) => this.#onClosed(connection, code, reason),
-    });
+    const joined = this.#rooms.values().next().value;
+    const room = joined ? formatRoom(joined.ref) : this.options.room;
+    const hooks = {
+      frame: (frame: ServerFrame) => this.#onFrame(connection, frame),
+      closed: (code: number | undefined, reason: string) =>
+        this.#onClosed(connection, code, reason),
+    };
+    const connection = new Connection(this.options, this.#exclude, hooks, room);
     this.#connection = connection;
     connection.open().then(
       (welcome) => this.#onOpen(connection, welcome),

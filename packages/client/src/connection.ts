@@ -45,6 +45,8 @@ export class Connection {
     private readonly options: ResolvedClientOptions,
     private readonly exclude: readonly string[],
     private readonly hooks: ConnectionHooks,
+    /** The room to ask discovery for (`type/id`), if any. */
+    private readonly room?: string,
   ) {}
 
   /** Resolves with `welcome`; rejects (after calling `closed`) when the attempt fails or is closed. */
@@ -89,11 +91,18 @@ export class Connection {
     const signal = this.#abort.signal;
     let found;
     try {
-      found = await discover(discoveryUrl, region, this.exclude, connectTimeoutMs, signal);
+      found = await discover(
+        discoveryUrl,
+        region,
+        this.exclude,
+        connectTimeoutMs,
+        signal,
+        this.room,
+      );
     } catch (error) {
       // Everything left was excluded (say, the only gateway restarted): ask without exclusions.
       if (this.exclude.length === 0 || this.#closed) throw error;
-      found = await discover(discoveryUrl, region, [], connectTimeoutMs, signal);
+      found = await discover(discoveryUrl, region, [], connectTimeoutMs, signal, this.room);
     }
     this.gateway = found.gateway;
     return found.url;

@@ -19,11 +19,12 @@ export async function discover(
   exclude: readonly string[],
   timeoutMs: number,
   signal?: AbortSignal,
+  room?: string,
 ): Promise<DiscoverResponse> {
   const attempts = rotate(bootstrap).map(
     (base): Attempt<DiscoverResponse> =>
       (abort) =>
-        ask(base, discoverUrl(base, region, exclude), timeoutMs, abort),
+        ask(base, discoverUrl(base, region, exclude, room), timeoutMs, abort),
   );
   try {
     return await firstSuccess(attempts, HEDGE_MS, signal);
@@ -33,9 +34,15 @@ export async function discover(
   }
 }
 
-function discoverUrl(base: string, region: string | undefined, exclude: readonly string[]): URL {
+function discoverUrl(
+  base: string,
+  region: string | undefined,
+  exclude: readonly string[],
+  room: string | undefined,
+): URL {
   const url = new URL(HttpPath.Discover, base);
   if (region) url.searchParams.set("region", region);
+  if (room) url.searchParams.set("room", room);
   if (exclude.length > 0) url.searchParams.set("exclude", exclude.join(","));
   return url;
 }

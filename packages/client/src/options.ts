@@ -25,6 +25,13 @@ export interface ClientOptions {
   url?: string;
   /** Region passed to discovery. @default undefined (any) */
   region?: string;
+  /**
+   * The room (`type/id`) this client is about to join: discovery then names
+   * the process that owns it (co-located shape), where its inputs and events
+   * never cross NATS. Once joined, reconnects ask for the first joined room.
+   * @default undefined
+   */
+  room?: string;
   /** Session id, kept across reconnects (member id is `<user>:<session>`). @default 128 random bits */
   session?: string;
   /** First reconnect delay bound; each attempt doubles it (full jitter). @default 250 */
@@ -50,11 +57,12 @@ export interface ClientOptions {
 }
 
 export interface ResolvedClientOptions extends Required<
-  Omit<ClientOptions, "url" | "region" | "WebSocket" | "discoveryUrl">
+  Omit<ClientOptions, "url" | "region" | "room" | "WebSocket" | "discoveryUrl">
 > {
   discoveryUrl: string[];
   url: string | undefined;
   region: string | undefined;
+  room: string | undefined;
   WebSocket: WebSocketConstructor | undefined;
 }
 
@@ -69,6 +77,7 @@ export function defaultClientOptions(): Omit<ResolvedClientOptions, "token"> {
     discoveryUrl: [],
     url: undefined,
     region: undefined,
+    room: undefined,
     session: randomSession(),
     backoffBaseMs: 250,
     backoffCapMs: 5000,

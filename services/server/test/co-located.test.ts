@@ -110,5 +110,17 @@ describe("co-located shape", () => {
     expect((await discover(s1, "room=ledger/d1&exclude=p2")).gateway).toBe("p1");
     expect(["p1", "p2"]).toContain((await discover(s1, "room=ledger/nowhere")).gateway);
     expect(["p1", "p2"]).toContain((await discover(s1, "room=%00bad")).gateway);
+
+    // The SDK asks for the room it is about to join, and lands on its process.
+    const bootstrap = [s1, s2].map((s) => `http://127.0.0.1:${s.gateway!.port}`);
+    for (let i = 0; i < 3; i++) {
+      const bob = await connect({
+        discoveryUrl: bootstrap,
+        room: "ledger/d1",
+        token: () => token(`b${i}`),
+      });
+      cleanup.push(() => bob.close());
+      expect(bob.gateway).toBe("p2");
+    }
   });
 });
