@@ -225,7 +225,10 @@ function checkMembers(history: History, finals: Map<string, FinalRoom>): Violati
         found.push({ kind: "not-converged", room, client: m, detail: "missing from members" });
     }
     if (final.presence && !sameList([...final.presence].sort(), [...members].sort())) {
-      const detail = `presence [${final.presence.join(" ")}] vs members [${[...members].join(" ")}]`;
+      const removed = final.presenceRemoved?.length
+        ? `; removed keys: ${final.presenceRemoved.join(", ")}`
+        : "";
+      const detail = `presence [${final.presence.join(" ")}] vs members [${[...members].join(" ")}]${removed}`;
       found.push({ kind: "presence-mismatch", room, detail });
     }
   }

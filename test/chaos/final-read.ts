@@ -28,6 +28,8 @@ const SETTLE_MS = 75_000;
 const REJOIN_MS = 30_000;
 /** Ghost removal takes the reconnect grace (5 s) or a TTL plus a sweep. */
 const CONVERGE_MS = 20_000;
+/** The presence mirror is written behind the room (retried every 0.5 s). */
+const PRESENCE_MS = 15_000;
 
 /** Waits without failing: a condition still false at the deadline is the checker's to report. */
 async function settle(fn: () => boolean | Promise<boolean>, ms: number, what: string) {
@@ -75,20 +77,30 @@ export async function readFinal(
   const names = clusterNames(system.prefix);
   const presence = await kv.open(names.presenceBucket);
   const leases = await kv.open(names.leasesBucket);
-  const final = await Promise.all(
-    rooms.map(async (room) => ({
-      room,
-      items: auditor.recorders.get(room)!.items(),
-      members: memberIds(auditor, room),
-      presence: await presenceOf(presence, room).catch(() => undefined),
-      lease: await leaseOf(leases, room).catch(() => undefined),
-    })),
+  const readRooms = () =>
+    Promise.all(
+      rooms.map(async (room) => ({
+        room,
+        items: auditor.recorders.get(room)!.items(),
+        members: memberIds(auditor, room),
+        ...(await presenceOf(presence, room).catch(() => ({}))),
+        lease: await leaseOf(leases, room).catch(() => undefined),
+      })),
+    );
+  let final = await readRooms();
+  const mirrored = await settle(
+    async () => {
+      final = await readRooms();
+      return final.every((f) => f.presence?.join() === f.members.join());
+    },
+    PRESENCE_MS,
+    "presence mirrors members",
   );
   return {
     final,
     auditor: auditor.client.member,
     liveNodes: await liveNodes(kv, system),
-    waits: [converged],
+    waits: [converged, mirrored],
     close: () => auditor.client.close(),
   };
 }
@@ -112,13 +124,16 @@ function roomConverged(auditor: Watcher, players: readonly Player[], room: strin
   );
 }
 
-async function presenceOf(bucket: KV, room: string): Promise<string[]> {
+/** Members with a record in the presence bucket, and keys whose last operation removed one. */
+async function presenceOf(bucket: KV, room: string) {
   const members: string[] = [];
+  const removedKeys: string[] = [];
   for await (const key of await bucket.keys(presenceRoomFilter(CHAOS_ROOM_TYPE, room))) {
     const entry = await bucket.get(key);
     if (entry?.operation === "PUT") members.push(decodePresenceRecord(key, entry.value).member);
+    else removedKeys.push(`${key} (${entry?.operation ?? "gone"} rev ${entry?.revision ?? "?"})`);
   }
-  return members.sort();
+  return { presence: members.sort(), presenceRemoved: removedKeys };
 }
 
 async function leaseOf(bucket: KV, room: string): Promise<LeaseView | undefined> {

@@ -76,6 +76,8 @@ export interface FinalRoom {
   members: string[];
   /** Members in the presence bucket; undefined if it could not be read. */
   presence?: string[];
+  /** Presence keys of the room whose last operation was a delete or purge (diagnostics). */
+  presenceRemoved?: string[];
   lease?: LeaseView;
 }
 
