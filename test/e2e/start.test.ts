@@ -1,4 +1,10 @@
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createUser } from "@nats-io/nkeys";
 import { afterAll, describe, expect, it } from "vitest";
+import { main as cli } from "@rookery/cli";
+import { connectNats } from "@rookery/cluster";
 import { spawnChild, type ChildHandle } from "@rookery/testkit";
 
 const script = new URL("../../scripts/start.mjs", import.meta.url).pathname;
@@ -22,6 +28,25 @@ describe("npm start", () => {
     const page = await (await fetch(`${base}/`)).text();
     expect(page).toContain("Party queue");
     expect((await fetch(`${base}/demo.js`)).status).toBe(200);
+
+    // Its NATS runs with authentication (issue 15): no key or a wrong key is refused,
+    // the generated operator key reads the cluster.
+    const running = await child.waitForLine(/Rookery is running/, 5_000);
+    const natsUrl = /NATS (nats:\/\/[\d.:]+)/.exec(running)![1]!;
+    await expect(connectNats(undefined, { servers: natsUrl, timeout: 3000 })).rejects.toThrow(
+      /authorization/i,
+    );
+    const wrong = join(tmpdir(), `rookery-wrong-${process.pid}.nk`);
+    writeFileSync(wrong, new TextDecoder().decode(createUser().getSeed()));
+    await expect(connectNats({ nkey: wrong }, { servers: natsUrl, timeout: 3000 })).rejects.toThrow(
+      /authorization/i,
+    );
+    const operator = new URL("../../.data/auth/operator.nk", import.meta.url).pathname;
+    const lines: string[] = [];
+    expect(
+      await cli(["--server", natsUrl, "--nkey", operator, "--json", "nodes"], (l) => lines.push(l)),
+    ).toBe(0);
+    expect(lines.join("\n")).toContain("rookery-2");
 
     await child.kill("SIGINT");
     expect(await child.exited).toBe(0);
