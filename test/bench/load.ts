@@ -1,162 +1,488 @@
 /**
- * The same load on Colyseus and on Rookery (DESIGN.md: "side by side with
- * Colyseus on the same room logic and the same load"): CLIENTS clients over
- * ROOMS party rooms, each sending at a fixed rate (open loop, alternating
- * `add` and `remove`, so every input also broadcasts the queue to its room),
- * stepped up until a system no longer keeps up. Rookery's side is the
- * `rookery load` generator (`runLoad`); Colyseus's is the same loop with its
- * own SDK. Both servers run on this machine: Colyseus as one process; Rookery
- * as one nats-server, one node and one gateway, with the durable `party`
- * room (every input journaled before its ack) and its ephemeral twin.
+ * The same load on Colyseus and on Rookery (issue 11, DESIGN.md "Budgets"):
+ * CLIENTS clients over ROOMS party rooms, each sending at a fixed rate (open
+ * loop, alternating `add` and `remove`, so every input also broadcasts the
+ * queue to its room), stepped up until a system no longer keeps up. One load
+ * generator for all, in this process: colyseus.js clients for Colyseus; raw
+ * protocol sockets for Rookery (rookery-client.ts; `runLoad` of @rookery/cli
+ * cannot send each client to its room's process). Both recognise the room's
+ * broadcasts by their first bytes and drop them undecoded, so the generator
+ * (on the same 2 cores) spends its CPU on sending and on acks. Shapes, one after another:
+ * - Colyseus, 1 process;
+ * - Colyseus, 2 processes with RedisPresence and RedisDriver on the local
+ *   Redis, clients matchmade on either process and sent to the room's
+ *   process by the seat reservation (`publicAddress`), as Colyseus documents;
+ * - Rookery co-located, 2 processes (each gateway and node) and one
+ *   nats-server: each room's first joiner connects to one process (rooms
+ *   alternate between the two), so the room is placed there; every other
+ *   client asks the other process `GET /discover?room=` and connects where it
+ *   answers; ephemeral `eparty`, then durable `party` on the same processes.
+ * Server CPU per input: utime + stime from /proc/<pid>/stat of every server
+ * process over the step (Rookery: both processes and nats-server; Colyseus:
+ * its processes, plus Redis for 2 processes), divided by the acked inputs.
+ * Last line: one JSON object with the issue-11 ratios.
  */
+import { createServer, connect as tcpConnect } from "node:net";
+import { randomBytes } from "node:crypto";
 import { Client as ColyseusClient, type Room as ColyseusRoom } from "colyseus.js";
-import { runLoad, type LoadReport } from "@rookery/cli";
-import { spawnChild, startNatsServer, until, type ChildHandle } from "@rookery/testkit";
-import { startNode } from "../../services/node/test/nodes";
-import { SECRET, startGatewayProcess } from "../../services/gateway/test/harness";
+import { spawnChild, startNatsServer, type ChildHandle } from "@rookery/testkit";
+import { startServerProcess } from "../../services/server/test/servers";
 import { BENCH_ROOMS, UNLIMITED_RATE } from "./bench-rooms";
+import { CpuMeter } from "./cpu";
+import { discover, joinedClient, left, QueuePlayer, type RoomRef } from "./rookery-client";
 import { latencies, report, round } from "./report";
 
 const CLIENTS = 100;
 const ROOMS = 10;
-const SECONDS = 5;
-/** Inputs per second per client, one step each. */
-const RATES = [5, 10, 20, 40];
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/** Inputs per second per client, one step each (BENCH_RATES=10,20 for a quick run). */
+const RATES = (process.env.BENCH_RATES ?? "10,20,30,40,50,60,80").split(",").map(Number);
+/** Kept up with: at least this share of the offered inputs acked per second, none lost, p99 under P99_LIMIT_MS. */
+const KEPT_UP_SHARE = 0.95;
+const P99_LIMIT_MS = 250;
+/** Acks still missing this long after the last send count as lost. */
+const DRAIN_MS = 2000;
+const REDIS = process.env.BENCH_REDIS ?? "127.0.0.1:6379";
+/** Which shapes to run (BENCH_SHAPES=rookery to profile one; ratios need colyseus1). */
+const SHAPES = new Set((process.env.BENCH_SHAPES ?? "colyseus1,colyseus2,rookery").split(","));
+const NOT_RUN = RATES.map(() => undefined);
+/** BENCH_CPU_PROF=<dir>: server processes are profiled (cpu-probe.cjs) and stop with SIGTERM. */
+const CPU_PROF = process.env.BENCH_CPU_PROF;
+const PROFILED: Record<string, string> = CPU_PROF
+  ? {
+      NODE_OPTIONS: `--require ${new URL("./cpu-probe.cjs", import.meta.url).pathname}`,
+      CPU_PROFILE_DIR: CPU_PROF,
+    }
+  : {};
+
+interface Player {
+  send(): void;
+  readonly outstanding: number;
+  readonly errors: number;
+  readonly errorCodes?: Record<string, number>;
+}
 
 interface Step {
   offered: number;
   ackedPerSec: number;
   p50: number;
   p99: number;
+  /** Inputs never acked within DRAIN_MS, plus inputs answered with an error. */
   errors: number;
+  /** Error frames by code, and `lost` (never answered). */
+  errorCodes: Record<string, number>;
+  keptUp: boolean;
+  /** CPU seconds of every server process over the step. */
+  serverCpu: number;
+  cpuUsPerInput: number;
+  perProcess: Record<string, number>;
+  /** CPU seconds of the load generator (this process) over the step. */
+  generatorCpu: number;
+  seconds: number;
 }
 
-/** One Colyseus client at `rate`: acks come back in send order, so a FIFO pairs them. */
-async function driveColyseus(room: ColyseusRoom, rate: number, endAt: number, out: number[]) {
-  const sentAt: { at: number; add: boolean }[] = [];
-  let added = "";
-  room.onMessage("ack", (body: { id: string }) => {
-    const sent = sentAt.shift()!;
-    out.push(performance.now() - sent.at);
-    added = sent.add ? body.id : "";
-  });
-  room.onMessage("queue", () => undefined);
+const COLYSEUS_ROOM_DATA = 13;
+
+interface WebSocketLike {
+  onmessage: (event: { data: ArrayBuffer }) => void;
+}
+
+/** A colyseus.js client of the party room: acks come back in send order, so a FIFO pairs them. */
+class ColyseusPlayer implements Player {
+  readonly #sent: { at: number; add: boolean }[] = [];
+  #added = "";
+  readonly errors = 0;
+
+  constructor(
+    readonly room: ColyseusRoom,
+    onAck: (ms: number) => void,
+  ) {
+    room.onMessage("ack", (body: { id: string }) => {
+      const sent = this.#sent.shift();
+      if (!sent) return;
+      onAck(performance.now() - sent.at);
+      this.#added = sent.add ? body.id : "";
+    });
+    room.onMessage("queue", () => undefined);
+    // The room's broadcasts are dropped before colyseus.js decodes them (ROOM_DATA, then the
+    // fixstr "queue"), as the Rookery player skips its event frames: the generator decodes acks only.
+    const ws = (room.connection as unknown as { transport: { ws: WebSocketLike } }).transport.ws;
+    const dispatch = ws.onmessage;
+    ws.onmessage = (event) => {
+      const head = new Uint8Array(event.data, 0, Math.min(3, event.data.byteLength));
+      if (head[0] === COLYSEUS_ROOM_DATA && head[1] === 0xa5 && head[2] === 0x71) return;
+      dispatch(event);
+    };
+  }
+
+  get outstanding(): number {
+    return this.#sent.length;
+  }
+
+  send(): void {
+    const add = this.#added === "";
+    this.#sent.push({ at: performance.now(), add });
+    if (add) this.room.send("add", { title: "load" });
+    else this.room.send("remove", { id: this.#added });
+  }
+}
+
+/** One player at `rate` inputs/s until `endAt`, open loop (it does not wait for acks). */
+async function drive(player: Player, rate: number, endAt: number): Promise<void> {
   const interval = 1000 / rate;
   let next = performance.now() + Math.random() * interval;
   while (next < endAt) {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
     next += interval;
-    sentAt.push({ at: performance.now(), add: added === "" });
-    if (added === "") room.send("add", { title: "load" });
-    else room.send("remove", { id: added });
+    player.send();
   }
-  // The last acks may still be on their way; those that never come count as lost.
-  await until(() => sentAt.length === 0, 2000, "last acks").catch(() => undefined);
-  return sentAt.length;
 }
 
-async function colyseusStep(url: string, rate: number): Promise<Step> {
-  const rooms: ColyseusRoom[] = [];
+/** Drives `players` at `rate` for SECONDS with the CPU of `pids` metered over the step. */
+async function measure(
+  players: Player[],
+  times: number[],
+  rate: number,
+  pids: Record<string, number>,
+): Promise<Step> {
+  const meter = new CpuMeter(pids);
+  meter.start();
+  const started = performance.now();
+  const endAt = started + SECONDS * 1000;
+  await Promise.all(players.map((p) => drive(p, rate, endAt)));
+  const drainUntil = performance.now() + DRAIN_MS;
+  while (players.some((p) => p.outstanding > 0) && performance.now() < drainUntil) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = meter.stop();
+  const offered = CLIENTS * rate;
+  const ackedPerSec = times.length / seconds;
+  const errors = players.reduce((n, p) => n + p.outstanding + p.errors, 0);
+  const { p50, p99 } = latencies(times, 2);
+  const errorCodes: Record<string, number> = {};
+  const lost = players.reduce((n, p) => n + p.outstanding, 0);
+  if (lost > 0) errorCodes.lost = lost;
+  for (const p of players) {
+    for (const [code, n] of Object.entries(p.errorCodes ?? {})) {
+      errorCodes[code] = (errorCodes[code] ?? 0) + n;
+    }
+  }
+  return {
+    errorCodes,
+    offered,
+    ackedPerSec: round(ackedPerSec, 0),
+    p50,
+    p99,
+    errors,
+    keptUp: ackedPerSec >= KEPT_UP_SHARE * offered && errors === 0 && p99 <= P99_LIMIT_MS,
+    serverCpu: round(cpu.total, 2),
+    cpuUsPerInput: round((cpu.total / Math.max(1, times.length)) * 1e6, 1),
+    perProcess: Object.fromEntries(
+      Object.entries(cpu.perProcess).map(([name, s]) => [name, round(s, 2)]),
+    ),
+    generatorCpu: round(cpu.generator, 2),
+    seconds: round(seconds, 2),
+  };
+}
+
+/**
+ * Runs `step` for each rate, stopping once two steps in a row are not kept
+ * up with (a saturated system only gets slower; the table shows "-" after).
+ */
+async function stepped(step: (rate: number) => Promise<Step>): Promise<(Step | undefined)[]> {
+  const steps: (Step | undefined)[] = [];
+  let misses = 0;
+  for (const rate of RATES) {
+    if (misses >= 2) {
+      steps.push(undefined);
+      continue;
+    }
+    const s = await step(rate);
+    steps.push(s);
+    misses = s.keptUp ? 0 : misses + 1;
+  }
+  return steps;
+}
+
+async function colyseusStep(endpoints: string[], rate: number, pids: Record<string, number>) {
+  const times: number[] = [];
+  const players: ColyseusPlayer[] = [];
   const ids = Array.from({ length: ROOMS }, () => "");
   for (let i = 0; i < CLIENTS; i++) {
     const r = i % ROOMS;
-    const client = new ColyseusClient(url);
+    // Matchmaking on either process; the seat reservation names the room's process.
+    const client = new ColyseusClient(endpoints[i % endpoints.length]!);
     const room = ids[r] === "" ? await client.create("party") : await client.joinById(ids[r]!, {});
     ids[r] = room.roomId;
-    rooms.push(room);
+    players.push(new ColyseusPlayer(room, (ms) => times.push(ms)));
   }
-  const times: number[] = [];
-  const started = performance.now();
-  const endAt = started + SECONDS * 1000;
-  const lost = await Promise.all(rooms.map((room) => driveColyseus(room, rate, endAt, times)));
-  const seconds = (performance.now() - started) / 1000;
-  await Promise.all(rooms.map((room) => room.leave().catch(() => undefined)));
-  return {
-    offered: CLIENTS * rate,
-    ackedPerSec: round(times.length / seconds, 0),
-    ...latencies(times, 2),
-    errors: lost.reduce((a, b) => a + b, 0),
-  };
-}
-
-function fromLoad(rate: number, r: LoadReport): Step {
-  return {
-    offered: CLIENTS * rate,
-    ackedPerSec: round(r.ackedPerSec, 0),
-    p50: r.latencyMs.p50,
-    p99: r.latencyMs.p99,
-    errors: r.sent - r.acked,
-  };
-}
-
-async function colyseus(): Promise<Step[]> {
-  const server = await spawnChild({
-    script: new URL("./colyseus-server.ts", import.meta.url).pathname,
-  });
   try {
-    const { port } = JSON.parse(await server.waitForLine(/"event":"ready"/, 20_000)) as {
-      port: number;
-    };
-    const steps: Step[] = [];
-    for (const rate of RATES) steps.push(await colyseusStep(`ws://127.0.0.1:${port}`, rate));
-    return steps;
+    return await measure(players, times, rate, pids);
   } finally {
-    await server.kill("SIGKILL");
+    await Promise.all(players.map((p) => p.room.leave().catch(() => undefined)));
   }
 }
 
-async function rookery(type: string): Promise<Step[]> {
+/** `signal`, then SIGKILL if the child has not exited within 10 s. */
+async function stop(child: ChildHandle, signal: NodeJS.Signals): Promise<void> {
+  const timer = setTimeout(() => void child.kill("SIGKILL"), 10_000);
+  try {
+    await child.kill(signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** One command to Redis over RESP (no client library needed for two commands). */
+function redisCommand(args: string[]): Promise<string> {
+  const [host, port] = REDIS.split(":");
+  const wire = `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`;
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect(Number(port), host!, () => socket.write(wire));
+    let text = "";
+    socket.on("data", (chunk) => {
+      text += chunk.toString();
+      // A bulk reply is `$<len>\r\n<data>\r\n`; others are one line.
+      const bulk = /^\$(\d+)\r\n/.exec(text);
+      if (bulk ? text.length >= bulk[0].length + Number(bulk[1]) + 2 : text.endsWith("\r\n")) {
+        socket.end();
+        resolve(text);
+      }
+    });
+    socket.on("error", reject);
+  });
+}
+
+async function redisPid(): Promise<number> {
+  const info = await redisCommand(["INFO", "server"]);
+  return Number(/process_id:(\d+)/.exec(info)![1]);
+}
+
+async function colyseus(processes: 1 | 2): Promise<(Step | undefined)[]> {
+  const prefix = `rookery-bench-${randomBytes(4).toString("hex")}:`;
+  const servers: ChildHandle[] = [];
+  try {
+    for (let i = 0; i < processes; i++) {
+      const env: Record<string, string> =
+        processes === 1
+          ? { ...PROFILED }
+          : {
+              ...PROFILED,
+              COLYSEUS_PORT: String(await freePort()),
+              COLYSEUS_REDIS_PREFIX: prefix,
+              COLYSEUS_REDIS: REDIS,
+            };
+      servers.push(
+        await spawnChild({
+          script: new URL("./colyseus-server.ts", import.meta.url).pathname,
+          env,
+        }),
+      );
+    }
+    const ports = await Promise.all(
+      servers.map(
+        async (s) =>
+          (JSON.parse(await s.waitForLine(/"event":"ready"/, 20_000)) as { port: number }).port,
+      ),
+    );
+    const pids: Record<string, number> = Object.fromEntries(
+      servers.map((s, i) => [`colyseus${processes === 1 ? "" : i + 1}`, s.pid]),
+    );
+    if (processes > 1) pids.redis = await redisPid();
+    const endpoints = ports.map((p) => `ws://127.0.0.1:${p}`);
+    return await stepped((rate) => colyseusStep(endpoints, rate, pids));
+  } finally {
+    // SIGTERM: Colyseus removes its rooms and process from Redis on a graceful shutdown.
+    await Promise.all(servers.map((s) => stop(s, "SIGTERM")));
+    if (processes > 1) {
+      const script =
+        "for _,k in ipairs(redis.call('keys', ARGV[1])) do redis.call('del', k) end return 1";
+      await redisCommand(["EVAL", script, "0", `${prefix}*`]).catch(() => undefined);
+    }
+  }
+}
+
+interface RookeryProcess {
+  child: ChildHandle;
+  url: string;
+  http: string;
+}
+
+/** Rookery's setup of one step: rooms alternate between the processes; others find them by /discover. */
+async function rookeryStep(
+  servers: RookeryProcess[],
+  type: string,
+  rate: number,
+  pids: Record<string, number>,
+  misrouted: { count: number },
+) {
+  const times: number[] = [];
+  const room = (i: number): RoomRef => ({ type, id: `${type}-${rate}-${i % ROOMS}` });
+  const home = (i: number) => servers[(i % ROOMS) % servers.length]!;
+  const players: QueuePlayer[] = [];
+  const join = async (i: number, url: string) => {
+    const ws = await joinedClient(url, `load-${type}-${rate}-${i}`, room(i));
+    players.push(new QueuePlayer(ws, room(i), (ms) => times.push(ms), true));
+  };
+  // First joiners: the room is placed on the process they are connected to.
+  await Promise.all(Array.from({ length: ROOMS }, (_, r) => join(r, home(r).url)));
+  for (let i = ROOMS; i < CLIENTS; i += 10) {
+    await Promise.all(
+      Array.from({ length: Math.min(10, CLIENTS - i) }, async (_, j) => {
+        const n = i + j;
+        // Asked of the process that does not own the room: it answers from the room's lease.
+        const other = servers[((n % ROOMS) + 1) % servers.length]!;
+        const url = await discover(other.http, room(n));
+        if (url !== home(n).url) misrouted.count++;
+        await join(n, url);
+      }),
+    );
+  }
+  try {
+    return await measure(players, times, rate, pids);
+  } finally {
+    await Promise.all(
+      players.map((p) =>
+        Promise.race([left(p.ws, p.room), new Promise((r) => setTimeout(r, 1000))]).then(() =>
+          p.ws.terminate(),
+        ),
+      ),
+    );
+  }
+}
+
+async function rookery(): Promise<{
+  ephemeral: (Step | undefined)[];
+  durable: (Step | undefined)[];
+  misrouted: number;
+}> {
   const nats = await startNatsServer();
   const children: ChildHandle[] = [];
   try {
-    const env = { ROOKERY_IDLE_MS: "0", ...BENCH_ROOMS };
-    children.push(await startNode(nats.url, "bench_load", "load-node", env));
-    const limits = UNLIMITED_RATE;
-    const gw = await startGatewayProcess(nats.url, "bench_load", "load-gw", limits);
-    children.push(gw.child);
-    const steps: Step[] = [];
-    for (const rate of RATES) {
-      const load = await runLoad({
-        url: gw.url,
-        secret: SECRET,
-        clients: CLIENTS,
-        rooms: ROOMS,
-        rate,
-        duration: SECONDS,
-        type,
-        queue: true,
-        roomPrefix: `step-${rate}`,
-      });
-      steps.push(fromLoad(rate, load));
+    const env = { ROOKERY_IDLE_MS: "0", ...BENCH_ROOMS, ...UNLIMITED_RATE, ...PROFILED };
+    const servers: RookeryProcess[] = [];
+    for (const id of ["co-1", "co-2"]) {
+      const s = await startServerProcess(nats.url, "bench_load", id, env);
+      children.push(s.child);
+      servers.push({ child: s.child, url: s.url, http: `http://127.0.0.1:${s.port}` });
     }
-    return steps;
+    const pids = {
+      server1: servers[0]!.child.pid,
+      server2: servers[1]!.child.pid,
+      nats: nats.pid!,
+    };
+    const misrouted = { count: 0 };
+    const ephemeral = await stepped((rate) =>
+      rookeryStep(servers, "eparty", rate, pids, misrouted),
+    );
+    const durable = await stepped((rate) => rookeryStep(servers, "party", rate, pids, misrouted));
+    return { ephemeral, durable, misrouted: misrouted.count };
   } finally {
-    for (const child of children) await child.kill("SIGKILL");
+    // A profile is written on a clean exit only (SIGTERM drains, then exits).
+    for (const child of children) await stop(child, CPU_PROF ? "SIGTERM" : "SIGKILL");
     await nats.stop();
   }
 }
 
+/** The highest acked inputs/s among the steps kept up with (0 when none). */
+function highest(steps: (Step | undefined)[]): number {
+  return Math.max(0, ...steps.filter((s) => s?.keptUp).map((s) => s!.ackedPerSec));
+}
+
+/** The highest step both kept up with: CPU per input and p99 compared there. */
+function atCommonStep(base: (Step | undefined)[], other: (Step | undefined)[]) {
+  for (let i = RATES.length - 1; i >= 0; i--) {
+    const b = base[i];
+    const o = other[i];
+    if (b?.keptUp && o?.keptUp) {
+      return {
+        offered: b.offered,
+        cpuPerInputRatio: round(o.cpuUsPerInput / b.cpuUsPerInput, 2),
+        p99Ratio: round(o.p99 / b.p99, 2),
+      };
+    }
+  }
+  return { offered: 0, cpuPerInputRatio: NaN, p99Ratio: NaN };
+}
+
 export async function runLoadBench(): Promise<void> {
-  const c = await colyseus();
-  const r = await rookery("party");
-  const e = await rookery("eparty");
-  const rows = RATES.flatMap((_, i) => [
-    { system: "colyseus 0.16 (1 process)", ...c[i]! },
-    { system: "rookery (gateway + node, durable)", ...r[i]! },
-    { system: "rookery (gateway + node, ephemeral)", ...e[i]! },
-  ]);
+  const c1 = SHAPES.has("colyseus1") ? await colyseus(1) : NOT_RUN;
+  const c2 = SHAPES.has("colyseus2") ? await colyseus(2) : NOT_RUN;
+  const r = SHAPES.has("rookery")
+    ? await rookery()
+    : { ephemeral: NOT_RUN, durable: NOT_RUN, misrouted: 0 };
+  const systems: [string, (Step | undefined)[]][] = [
+    ["colyseus 0.16, 1 process", c1],
+    ["colyseus 0.16, 2 processes + redis", c2],
+    ["rookery co-located x2, ephemeral", r.ephemeral],
+    ["rookery co-located x2, durable", r.durable],
+  ];
+  const rows = RATES.flatMap((rate, i) =>
+    systems.map(([system, steps]) => {
+      const s = steps[i];
+      if (!s) {
+        return {
+          system,
+          offered: CLIENTS * rate,
+          acked_per_s: "-",
+          p50_ms: "-",
+          p99_ms: "-",
+          errors: "-",
+          kept_up: "-",
+          server_cpu_s: "-",
+          cpu_us_per_input: "-",
+          cpu_s_by_process: "(not run)",
+          generator_cpu_s: "-",
+        };
+      }
+      return {
+        system,
+        offered: s.offered,
+        acked_per_s: s.ackedPerSec,
+        p50_ms: s.p50,
+        p99_ms: s.p99,
+        errors: Object.entries(s.errorCodes)
+          .map(([code, n]) => `${code} ${n}`)
+          .join(", "),
+        kept_up: s.keptUp ? "yes" : "no",
+        server_cpu_s: s.serverCpu,
+        cpu_us_per_input: s.cpuUsPerInput,
+        cpu_s_by_process: Object.entries(s.perProcess)
+          .map(([name, sec]) => `${name} ${sec}`)
+          .join(", "),
+        generator_cpu_s: s.generatorCpu,
+      };
+    }),
+  );
+  const highs = Object.fromEntries(systems.map(([name, steps]) => [name, highest(steps)]));
+  const ephemeralAt = atCommonStep(c1, r.ephemeral);
+  const durableAt = atCommonStep(c1, r.durable);
   report(
-    `same load on both (${CLIENTS} clients in ${ROOMS} rooms, ${SECONDS} s per step, add/remove)`,
+    `same load (${CLIENTS} clients in ${ROOMS} rooms, ${SECONDS} s per step, add/remove; kept up: acked >= ${KEPT_UP_SHARE * 100}% of offered, no loss, p99 <= ${P99_LIMIT_MS} ms)`,
     rows,
     {
-      steps: RATES.map((rate, i) => ({
-        offered: CLIENTS * rate,
-        throughputRatio: round(r[i]!.ackedPerSec / c[i]!.ackedPerSec, 2),
-        p50Ratio: round(r[i]!.p50 / c[i]!.p50, 2),
-        p99Ratio: round(r[i]!.p99 / c[i]!.p99, 2),
-        ephemeralThroughputRatio: round(e[i]!.ackedPerSec / c[i]!.ackedPerSec, 2),
-        ephemeralP99Ratio: round(e[i]!.p99 / c[i]!.p99, 2),
-      })),
+      highestKeptUpAckedPerSec: highs,
+      ephemeralAtHighestCommonStep: ephemeralAt,
+      durableAtHighestCommonStep: durableAt,
+      colyseus2ThroughputRatio: round(highest(c2) / highest(c1), 2),
+      discoverMisrouted: r.misrouted,
     },
+  );
+  console.log(
+    JSON.stringify({
+      ephemeralThroughputRatio: round(highest(r.ephemeral) / highest(c1), 2),
+      durableThroughputRatio: round(highest(r.durable) / highest(c1), 2),
+      ephemeralCpuPerInputRatio: ephemeralAt.cpuPerInputRatio,
+      durableCpuPerInputRatio: durableAt.cpuPerInputRatio,
+    }),
   );
 }

@@ -47,22 +47,44 @@ export function left(ws: WebSocket, room: RoomRef): Promise<void> {
 }
 
 /**
+ * Whether a server frame is an `event`, from its first bytes (a map whose
+ * first key is `k`, valued "event", as the gateway encodes it): the load
+ * generator skips decoding the room's broadcasts, so its CPU goes to acks.
+ */
+export function isEventFrame(data: Buffer): boolean {
+  // fixmap, fixstr "k", fixstr(5) "ev…"
+  return (
+    (data[0]! & 0xf0) === 0x80 &&
+    data[1] === 0xa1 &&
+    data[2] === 0x6b &&
+    data[3] === 0xa5 &&
+    data[4] === 0x65 &&
+    data[5] === 0x76
+  );
+}
+
+/**
  * One joined player sending party-queue inputs: `add`, then `remove` of the
  * item its ack named, and so on. Acks for one room arrive in seq order, so a
- * FIFO of send times pairs them; `onAck` gets each latency in ms.
+ * FIFO of send times pairs them; `onAck` gets each latency in ms. With
+ * `skipEvents`, event frames are recognised by their first bytes and not decoded.
  */
 export class QueuePlayer {
   #seq = 0;
   #added = "";
   readonly #sent: { seq: number; at: number; add: boolean }[] = [];
   errors = 0;
+  /** Error frames for inputs, by code. */
+  readonly errorCodes: Record<string, number> = {};
 
   constructor(
     readonly ws: WebSocket,
     readonly room: RoomRef,
     private readonly onAck: (ms: number) => void,
+    skipEvents = false,
   ) {
     ws.on("message", (data: Buffer) => {
+      if (skipEvents && isEventFrame(data)) return;
       const f = decodeServerFrame(data);
       if (f.ok) this.#frame(f.frame);
     });
@@ -92,6 +114,7 @@ export class QueuePlayer {
       const i = this.#sent.findIndex((s) => s.seq === frame.seq);
       if (i >= 0) this.#sent.splice(i, 1);
       this.errors++;
+      this.errorCodes[frame.code] = (this.errorCodes[frame.code] ?? 0) + 1;
       // The queue may have lost track (an input refused): start over with an add.
       this.#added = "";
     }
