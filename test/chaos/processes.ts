@@ -37,6 +37,8 @@ export interface SystemOptions {
 export class System {
   readonly procs = new Map<string, Proc>();
   readonly unexpectedExits: string[] = [];
+  /** stdout of every incarnation of every process (warn level and up), for diagnosis. */
+  readonly logs: { id: string; lines: string[] }[] = [];
   #stopping = false;
 
   private constructor(
@@ -88,6 +90,7 @@ export class System {
     }
     const proc: Proc = { role, id, child, expectedDown: false, alive: true, port, url };
     this.procs.set(id, proc);
+    this.logs.push({ id, lines: child.lines });
     void child.exited.then((code) => {
       proc.alive = false;
       this.#exited(proc, child, code);

@@ -34,6 +34,8 @@ export interface RunResult {
   report: CheckReport;
   waits: { what: string; ok: boolean; ms: number }[];
   wallMs: number;
+  /** Every process's log lines (warn and up), per incarnation. */
+  logs: { id: string; lines: string[] }[];
 }
 
 const CONNECT_BATCH = 10;
@@ -96,6 +98,7 @@ export async function runOnce(options: RunOptions): Promise<RunResult> {
       report: checkHistory(history),
       waits: [...waits, ...read.waits],
       wallMs: Math.round(performance.now() - started),
+      logs: system.logs,
     };
   } finally {
     for (const close of closers) close();
