@@ -1,4 +1,5 @@
 /** `npm run bench [-- name...]`: runs the named benchmarks (all by default). */
+import { runBudget } from "./budget";
 import { runColyseus } from "./colyseus";
 import { runGateway } from "./gateway";
 import { runLiveness } from "./liveness";
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<void>> = {
   gateway: runGateway,
   colyseus: runColyseus,
   load: runLoadBench,
+  budget: runBudget,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 for (const name of wanted.length ? wanted : Object.keys(benches)) {

@@ -1,4 +1,4 @@
-import { HandlerTimeoutError, runWithBudget } from "./sandbox";
+import { fallbackCount, HandlerTimeoutError, runWithBudget } from "./sandbox";
 
 /**
  * One mailbox turn of one room. `run` decides and applies (pure computation:
@@ -15,14 +15,20 @@ export interface BatchJob {
 }
 
 /**
- * Runs the handlers of many rooms under one time budget.
+ * Runs the handlers of many rooms, under their time budget.
  *
- * A budgeted call costs a watchdog thread (about 0.1 ms, far more when the
- * cores are busy), which was half of a node's CPU per input. So every
- * request that arrives in one turn of the event loop queues a job, and one
- * microtask runs them all inside as few budgeted calls as it can. A call
- * has a quarter of the handler budget and takes no new job once it has run
- * for an eighth, so only a job that alone runs long can meet its limit.
+ * Handlers of instrumented room modules (instrument.ts) carry their own
+ * cooperative budget checks, so their jobs simply run one after the other:
+ * no vm call, a few hundred nanoseconds per input. Handlers of room code that
+ * was not instrumented need the vm timeout (sandbox.ts), and a budgeted call
+ * costs a watchdog thread (about 0.1 ms, far more when the cores are busy),
+ * which was half of a node's CPU per input. So once such a handler shows up
+ * (the first runs in a vm call of its own), the rest of the turn, and the
+ * next turn, run inside as few budgeted calls as they can: every request
+ * that arrives in one turn of the event loop queues a job, and one microtask
+ * runs them all. A call has a quarter of the handler budget and takes no new
+ * job once it has run for an eighth, so only a job that alone runs long can
+ * meet its limit. A turn that met no such handler runs the next one directly.
  *
  * When the limit cuts a call short, the job it was in is rolled back and
  * run once more on its own, outside the batch, where each of its handlers
@@ -35,6 +41,8 @@ export interface BatchJob {
 export class HandlerBatch {
   #queue: BatchJob[] = [];
   #scheduled = false;
+  /** Run jobs inside budgeted vm calls: a handler of uninstrumented code ran lately. */
+  #vm = false;
   readonly #callMs: number;
   readonly #sliceMs: number;
 
@@ -57,8 +65,14 @@ export class HandlerBatch {
     this.#scheduled = false;
     const jobs = this.#queue;
     this.#queue = [];
+    const fallbacks = fallbackCount();
+    const vm = this.#vm;
     let next = 0;
-    while (next < jobs.length) next = this.#runSome(jobs, next);
+    while (next < jobs.length) {
+      next = this.#vm ? this.#runSome(jobs, next) : this.#runDirect(jobs, next);
+    }
+    // Stay in vm calls only while uninstrumented handlers keep coming.
+    if (vm && fallbackCount() === fallbacks) this.#vm = false;
     for (const job of jobs) {
       try {
         job.after?.();
@@ -66,6 +80,24 @@ export class HandlerBatch {
         this.onError(error);
       }
     }
+  }
+
+  /**
+   * Runs jobs from `first` one by one, each handler under its own budget,
+   * until one needed the vm fallback; returns the index of the first not done.
+   */
+  #runDirect(jobs: BatchJob[], first: number): number {
+    const fallbacks = fallbackCount();
+    let next = first;
+    while (next < jobs.length) {
+      this.#runAlone(jobs[next]!);
+      next++;
+      if (fallbackCount() !== fallbacks) {
+        this.#vm = this.#callMs > 0;
+        break;
+      }
+    }
+    return next;
   }
 
   /** Runs jobs from `first` in one budgeted call; returns the index of the first not done. */

@@ -27,7 +27,15 @@ export type { Applied, Checkpoint, CoreEvent } from "./room-core";
 export type { DedupeWindow, Known, Outcome } from "./dedupe";
 export { HandlerBatch } from "./handler-batch";
 export type { BatchJob } from "./handler-batch";
-export { HandlerTimeoutError, runWithBudget } from "./sandbox";
+export {
+  HandlerTimeoutError,
+  isInstrumented,
+  runCooperative,
+  runHandler,
+  runWithBudget,
+} from "./sandbox";
+export { instrumentRoomModules, instrumentSource } from "./instrument";
+export type { Instrumented } from "./instrument";
 export { RoomRouter } from "./room-router";
 export { NoRespondersError, RequestTimeoutError } from "./request-mux";
 export type { RoomRouterOptions } from "./room-router";

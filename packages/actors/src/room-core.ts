@@ -9,7 +9,7 @@ import {
 import { lookup, record, type Known, type Outcome, type StoredDedupe } from "./dedupe";
 import type { JournalEntry, Snapshot, StoredMember } from "./journal";
 import { longestPresent, type Member, type RoomContext, type RoomDefinition } from "./room";
-import { runWithBudget } from "./sandbox";
+import { runHandler } from "./sandbox";
 
 /** An event produced by applying an entry, numbered in room order. */
 export interface CoreEvent {
@@ -265,10 +265,11 @@ export class RoomCore {
       throw new InputRejectedError(`unknown message type ${JSON.stringify(entry.type)}`);
     }
     const guard = this.definition.validate?.[entry.type];
-    if (guard && !guard(entry.body)) throw new InputRejectedError(`invalid ${entry.type} body`);
-    const result = this.#run(m, events, entry.at, (ctx) =>
-      handler(ctx, entry.body, member(sender)),
-    );
+    // The guard runs under the handler's budget too: it is room code as well.
+    const result = this.#run(m, events, entry.at, (ctx) => {
+      if (guard && !guard(entry.body)) throw new InputRejectedError(`invalid ${entry.type} body`);
+      return handler(ctx, entry.body, member(sender));
+    });
     this.#remember(m, entry.member, entry.seq, { ok: true, result });
     return result;
   }
@@ -279,9 +280,12 @@ export class RoomCore {
   }
 
   #elect(m: Mutable, events: CoreEvent[], at: number): void {
-    const policy = this.definition.leaderPolicy ?? longestPresent;
+    const policy = this.definition.leaderPolicy;
     const views = m.members.map(member);
-    const next = policy(views, m.leader);
+    // A room's own policy is room code too: under the budget like a handler.
+    const next = policy
+      ? runHandler(this.definition, () => policy(views, m.leader), this.budgetMs)
+      : longestPresent(views, m.leader);
     const leader =
       next !== null && views.some((v) => v.id === next) ? next : (views[0]?.id ?? null);
     if (leader === m.leader) return;
@@ -293,7 +297,8 @@ export class RoomCore {
 
   #run(m: Mutable, events: CoreEvent[], at: number, body: (ctx: RoomContext<unknown>) => unknown) {
     const ctx = this.#context(m, events, at);
-    const result = runWithBudget(() => body(ctx), this.budgetMs);
+    // Cooperative checks if the room module was instrumented, else the vm timeout (sandbox.ts).
+    const result = runHandler(this.definition, () => body(ctx), this.budgetMs);
     m.state = ctx.state;
     return result === undefined ? undefined : (result as Value);
   }

@@ -1,10 +1,29 @@
+import { instrumentRoomModules } from "@rookery/actors";
 import { roomsOf } from "./node-service";
+
+export interface LoadRoomsOptions {
+  /**
+   * Compile cooperative budget checks into the room modules as they load
+   * (docs/node.md, "Mailbox and handlers"), so their handlers run without
+   * the vm timeout's cost. Rooms whose code was not instrumented (a module
+   * loaded before, one Node loads as CommonJS, a definition not made by
+   * `defineRoom`) keep the vm timeout. @default true, unless
+   * ROOKERY_INSTRUMENT_ROOMS=0
+   */
+  instrument?: boolean;
+}
 
 /**
  * The example room types plus those exported by each module named (a path,
  * relative to the working directory, or a package name).
  */
-export async function loadRooms(modules: string[]): Promise<ReturnType<typeof roomsOf>> {
+export async function loadRooms(
+  modules: string[],
+  options: LoadRoomsOptions = {},
+): Promise<ReturnType<typeof roomsOf>> {
+  const instrument = options.instrument ?? process.env.ROOKERY_INSTRUMENT_ROOMS !== "0";
+  // Every module imported dynamically from this one is a room module.
+  if (instrument) instrumentRoomModules(import.meta.url);
   const rooms = roomsOf(await import("@rookery/examples"));
   for (const spec of modules) {
     const url =

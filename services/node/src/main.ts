@@ -4,6 +4,7 @@
  * drains it and exits 0.
  */
 import { pino } from "pino";
+import { isInstrumented } from "@rookery/actors";
 import { nodeConfigFromEnv } from "./config";
 import { loadRooms } from "./load-rooms";
 import { NodeService } from "./node-service";
@@ -11,7 +12,16 @@ import { NodeService } from "./node-service";
 const config = nodeConfigFromEnv();
 const log = pino({ level: config.logLevel }).child({ node: config.id, component: "node" });
 
-const service = new NodeService(config, await loadRooms(config.roomModules), log);
+const rooms = await loadRooms(config.roomModules);
+// Instrumented rooms run under cooperative budget checks; the others under the vm timeout.
+log.info(
+  {
+    instrumented: rooms.filter((r) => isInstrumented(r)).map((r) => r.type),
+    vmTimeout: rooms.filter((r) => !isInstrumented(r)).map((r) => r.type),
+  },
+  "room types loaded",
+);
+const service = new NodeService(config, rooms, log);
 let exiting = false;
 const shutdown = (signal: string) => {
   if (exiting) return;
