@@ -107,7 +107,7 @@ export async function runOnce(options: RunOptions): Promise<RunResult> {
   }
 }
 
-/** Clients alternate between the two gateways at first; discovery serves every reconnect. */
+/** Each room's clients start spread over the gateways; discovery serves every reconnect. */
 async function startPlayers(
   system: System,
   clock: () => number,
@@ -124,7 +124,8 @@ async function startPlayers(
   for (let i = 0; i < count; i += CONNECT_BATCH) {
     await Promise.all(
       players.slice(i, i + CONNECT_BATCH).map(async (p) => {
-        await p.connect(discovery, gateways[p.index % gateways.length]);
+        // Every room gets members on both gateways, so events cross between them.
+        await p.connect(discovery, gateways[Math.floor(p.index / rooms) % gateways.length]);
         await p.join(p.roomId);
       }),
     );
