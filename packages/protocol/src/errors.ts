@@ -32,10 +32,12 @@ export const errorDescriptions: Readonly<Record<ErrorCode, string>> = {
   UNKNOWN_KIND:
     "The frame's `k` names no frame kind accepted here (direction or connection state).",
   FRAME_TOO_LARGE: "The message is longer than the maximum frame size; it was not decoded.",
-  INVALID_FIELD: "A field is missing, has the wrong type, or is out of range.",
+  INVALID_FIELD:
+    "A field is missing, has the wrong type, or is out of range (NaN and ±Infinity included, in application data too).",
   NOT_AUTHENTICATED:
     "The first frame of a connection was not a `hello` (another kind, or not a decodable frame at all).",
-  AUTH_FAILED: "The token is malformed or its signature does not verify.",
+  AUTH_FAILED:
+    "The token is malformed, longer than 8,192 characters, or its signature does not verify.",
   TOKEN_EXPIRED: "The token's `exp` has passed.",
   ROOM_FORBIDDEN: "The token's `rooms` allow-list does not admit this room.",
   NOT_JOINED: "The connection has not joined the room the frame refers to.",
