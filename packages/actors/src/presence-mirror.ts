@@ -2,6 +2,8 @@ import type { KV } from "@nats-io/kv";
 import type { Logger } from "pino";
 import { encodeRecord, presenceKey, type PresenceRecord } from "@rookery/cluster";
 import { presenceRoomFilter, unescapeKeyToken } from "@rookery/protocol";
+import type { JournalEntry } from "./journal";
+import type { RoomCore } from "./room-core";
 
 const RETRY_MS = 500;
 
@@ -108,4 +110,28 @@ export class PresenceMirror {
     }
     return members;
   }
+}
+
+/** Joins and leaves change their member's presence record, and a lead change two flags. */
+export function presenceMarks(
+  entry: JournalEntry,
+  leaderBefore: string | null,
+  leader: string | null,
+): string[] | undefined {
+  if (entry.k !== "join" && entry.k !== "leave") return undefined;
+  const marks = [typeof entry.member === "string" ? entry.member : entry.member.id];
+  if (leader !== leaderBefore) {
+    if (leader) marks.push(leader);
+    if (leaderBefore) marks.push(leaderBefore);
+  }
+  return marks;
+}
+
+/** A member's `rk_presence` record as the room now holds it; undefined once it left. */
+export function presenceRecord(core: RoomCore, id: string): PresenceRecord | undefined {
+  const m = core.member(id);
+  if (!m) return undefined;
+  const { user, name, gateway, gatewayEpoch, conn, joinedAt } = m;
+  const leader = core.leader === id;
+  return { member: id, user, name, gateway, gatewayEpoch, conn, joinedAt, leader };
 }

@@ -1,50 +1,38 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
-import type { JetStreamClient, JetStreamManager, StoredMsg } from "@nats-io/jetstream";
-import type { KvEntry } from "@nats-io/kv";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import {
   decodeRoomRequest,
-  encodeFrame,
   ErrorCode,
   InternalKind,
-  ServerKind,
   type ErrReply,
   type Names,
-  type RoomAckedReply,
-  type RoomEvent,
   type RoomJoinRequest,
-  type RoomRef,
   type RoomReply,
   type RoomRequest,
   type Value,
 } from "@rookery/protocol";
+import { leaseKey, type ClusterBuckets, type Lease } from "@rookery/cluster";
 import {
-  FencedJournal,
-  FencedKey,
-  isFinalFenceError,
-  leaseKey,
-  type ClusterBuckets,
-  type Lease,
-  type PresenceRecord,
-} from "@rookery/cluster";
-import {
-  decodeSnapshot,
   encodeBatch,
   encodeSnapshot,
   type EpochMarker,
   type JournalEntry,
   type Snapshot,
 } from "./journal";
-import { lastJournalMessage, readJournalFrom } from "./journal-reader";
-import { PresenceMirror } from "./presence-mirror";
+import { load, prefetch, type Prefetched } from "./activation";
+import { EventLog, type LocalGateway } from "./event-log";
+import { GroupCommit, type CommitOwner, type PendingCommit } from "./group-commit";
+import { submitTurn, type Apply } from "./mailbox";
+import { ackReply, err, expired, moved, outcomeReply, respond, type Reply } from "./replies";
+import { PresenceMirror, presenceMarks, presenceRecord } from "./presence-mirror";
 import type { ResolvedRuntimeOptions } from "./options";
 import { isDurable, type RoomDefinition } from "./room";
-import type { BatchJob, HandlerBatch } from "./handler-batch";
+import type { HandlerBatch } from "./handler-batch";
 import { joinedReply, visibleState } from "./join-view";
 import { RoomClock } from "./room-clock";
 import { RoomSnapshots } from "./room-snapshots";
-import { RoomCore, type Applied, type Checkpoint, type CoreEvent } from "./room-core";
-import type { Outcome } from "./dedupe";
+import type { Applied, CoreEvent, RoomCore } from "./room-core";
 
 export interface ActorDeps {
   nc: NatsConnection;
@@ -70,28 +58,10 @@ export interface ActorDeps {
   onJournal?: (ms: number, entries: number) => void;
 }
 
-/** A gateway role in this process: room events reach its members without NATS. */
-export interface LocalGateway {
-  /** The gateway's id: events for members joined through it need no NATS publish. */
-  readonly id: string;
-  /** Hands one event to the gateway's members of the room, synchronously and in order. */
-  deliver(room: RoomRef, event: RoomEvent): void;
-}
+export type { LocalGateway } from "./event-log";
+export { JournalReplayError } from "./replies";
 
-/** What an activation reads first; see {@link RoomActor.prefetch}. */
-export interface Prefetched {
-  entry: KvEntry | null;
-  last: StoredMsg | null;
-}
-
-interface PendingCommit {
-  entry: JournalEntry;
-  applied: Applied;
-  /** Members whose presence record this entry changed. */
-  marks: string[] | undefined;
-  done: (applied: Applied) => void;
-  fail: (reply: ErrReply) => void;
-}
+export type { Prefetched } from "./activation";
 
 type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
 
@@ -102,22 +72,16 @@ type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
  * commit, and only then replies and publishes the events. Every write is
  * fenced; a failed fence stops the actor at once, emitting nothing more.
  */
-export class RoomActor {
+export class RoomActor implements CommitOwner {
   readonly key: string;
-  readonly #eventSubject: string;
   #core!: RoomCore;
-  #journal: FencedJournal | undefined;
   #snapshots!: RoomSnapshots;
   #sub: Subscription | undefined;
-  #pending: PendingCommit[] = [];
-  /** The batch whose journal append is in flight. */
-  #committing: PendingCommit[] = [];
-  /** Applied inputs whose journal append has not completed, by `member#seq`. */
-  #uncommitted: Map<string, PendingCommit> | undefined;
-  #flushing: Promise<void> | undefined;
-  #presence: PresenceMirror | undefined;
+  /** Durable rooms only. */
+  #commits: GroupCommit | undefined;
   // Created on first use: most rooms are idle, and each one costs memory (budget: 4 KB a room).
-  #replay: CoreEvent[] | undefined;
+  #events: EventLog | undefined;
+  #presence: PresenceMirror | undefined;
   #clock: RoomClock | undefined;
   #stopped: string | undefined;
   /** Set while handing over: requests get ROOM_MOVED (retried at once) instead of silence. */
@@ -137,7 +101,6 @@ export class RoomActor {
     private readonly deps: ActorDeps,
   ) {
     this.key = leaseKey(room.type, room.id);
-    this.#eventSubject = deps.names.subjects.roomEvents(room.type, room.id);
   }
 
   get durable(): boolean {
@@ -151,11 +114,11 @@ export class RoomActor {
   }
   /** Rooms with armed timers or ticks keep running (a chess clock must not sleep). */
   get busy(): boolean {
-    return (this.#clock?.busy ?? false) || this.#pending.length > 0;
+    return (this.#clock?.busy ?? false) || this.pendingCount > 0;
   }
   /** Requests applied and waiting for their journal append: the mailbox depth. */
   get pendingCount(): number {
-    return this.#pending.length;
+    return this.#commits?.depth ?? 0;
   }
   /** The room as of now, for a journal whose last sequence is `journalSeq` (RoomSnapshots). */
   snapshot(journalSeq: number): Snapshot {
@@ -163,7 +126,7 @@ export class RoomActor {
   }
   /** The journal's last sequence, 0 for an ephemeral room (RoomSnapshots). */
   journalSeq(): number {
-    return this.#journal?.revision ?? 0;
+    return this.#commits?.journal.revision ?? 0;
   }
   get memberCount(): number {
     return this.#core.storedMembers().length;
@@ -171,42 +134,24 @@ export class RoomActor {
 
   /**
    * Loads snapshot and journal, fences the previous owner, and starts serving.
-   * Independent reads and the two fencing writes each run in parallel: after
-   * a node dies, hundreds of rooms activate at once and round trips add up.
-   * Resolves with where the time went (ms per step), for logs.
+   * The two fencing writes run in parallel: after a node dies, hundreds of
+   * rooms activate at once and round trips add up. Resolves with where the
+   * time went (ms per step), for logs.
    */
   async activate(prefetched?: Promise<Prefetched>): Promise<Record<string, number>> {
-    const { buckets, js, jsm } = this.deps;
-    const subject = buckets.names.journalSubject(this.room.type, this.room.id);
-    const stream = buckets.names.journalStream;
     const t0 = performance.now();
-    const { entry, last } = await (prefetched ??
-      RoomActor.prefetch(this.deps, this.room, this.durable));
-    const snapshot = entry?.operation === "PUT" ? decodeSnapshot(entry.value) : null;
-    const revision = entry?.revision ?? 0;
-    const snapshotFence = new FencedKey(buckets.state, this.key, revision, this.deps.alive);
-    this.#snapshots = new RoomSnapshots(this, snapshotFence, this.deps);
-    const budget = this.deps.options.handlerBudgetMs;
-    this.#core = new RoomCore(
-      this.definition,
-      this.room,
-      snapshot,
-      budget,
-      this.deps.options.dedupeWindow,
-    );
-    let journalSeq = snapshot?.journalSeq ?? 0;
+    const read = await (prefetched ?? prefetch(this.deps, this.room, this.durable));
     const t1 = performance.now();
+    const loaded = await load(this.deps, this.definition, this.room, this.durable, read);
+    this.#core = loaded.core;
+    this.#snapshots = new RoomSnapshots(this, loaded.snapshotFence, this.deps);
+    if (loaded.replayed.length > 0) this.#eventLog().remember(loaded.replayed);
+    if (loaded.moved.length > 0) this.#mirror().mark(loaded.moved);
     const fences: Promise<number>[] = [];
-    if (this.durable) {
-      const tail = await readJournalFrom(jsm, stream, last, journalSeq);
-      for (const e of tail.entries) this.#replayEntry(e, tail.lastSeq);
-      // The previous owner may have died before mirroring these: write them again.
-      const moved = tail.entries.flatMap((e) =>
-        e.k === "join" ? [e.member.id] : e.k === "leave" ? [e.member] : [],
-      );
-      if (moved.length > 0) this.#mirror().mark(moved);
-      journalSeq = tail.lastSeq;
-      this.#journal = new FencedJournal(js, subject, tail.lastSeq, this.deps.alive);
+    if (loaded.journal) {
+      const { options, alive, log, onJournal } = this.deps;
+      const retryMs = options.journalRetryMs;
+      this.#commits = new GroupCommit(loaded.journal, this, { alive, retryMs, log, onJournal });
       const marker: EpochMarker = {
         k: "epoch",
         epoch: this.lease.roomEpoch,
@@ -214,12 +159,12 @@ export class RoomActor {
         at: Date.now(),
       };
       // The marker fences the previous owner's appends; replaying it is a no-op.
-      fences.push(this.#journal.append(encodeBatch(tail.lastSeq, [marker])));
+      fences.push(loaded.journal.append(encodeBatch(loaded.journalSeq, [marker])));
     }
     const t2 = performance.now();
     // Writing the snapshot at the revision we read fences a zombie's snapshot writes.
-    const state = encodeSnapshot(this.snapshot(journalSeq));
-    fences.push(snapshotFence.write(state));
+    const state = encodeSnapshot(this.snapshot(loaded.journalSeq));
+    fences.push(loaded.snapshotFence.write(state));
     await Promise.all(fences);
     this.#subscribe();
     this.#armTimers();
@@ -229,24 +174,13 @@ export class RoomActor {
     return { read: t1 - t0, journal: t2 - t1, fence: now - t2, total: now - t0 };
   }
 
-  /**
-   * The reads an activation starts with (snapshot, journal head). The host
-   * runs them beside the lease CAS: reading before owning is safe, because
-   * the activation's fencing writes are conditional on exactly what was
-   * read, so a stale read fails them (and the activation reads again).
-   */
-  static async prefetch(
+  /** The reads an activation starts with; see `prefetch` in activation.ts. */
+  static prefetch(
     deps: ActorDeps,
     room: { type: string; id: string },
     durable: boolean,
   ): Promise<Prefetched> {
-    const { buckets, jsm } = deps;
-    const subject = buckets.names.journalSubject(room.type, room.id);
-    const [entry, last] = await Promise.all([
-      buckets.state.get(leaseKey(room.type, room.id)),
-      durable ? lastJournalMessage(jsm, buckets.names.journalStream, subject) : null,
-    ]);
-    return { entry, last };
+    return prefetch(deps, room, durable);
   }
 
   /** Clean handoff (passivation, drain): no new requests, commit what is pending, release. */
@@ -254,7 +188,7 @@ export class RoomActor {
     if (this.#stopped) return;
     this.#moving = reason;
     this.#clearTimers();
-    await this.#flushing;
+    await this.#commits?.flushed;
     if (this.#stopped) return;
     // On drain, a durable room hands over at once: its journal already holds
     // everything, and the next owner replays the few entries since the last
@@ -280,10 +214,7 @@ export class RoomActor {
     this.#sub?.unsubscribe();
     this.#sub = undefined;
     this.#clearTimers();
-    for (const p of this.#pending.splice(0)) {
-      this.#forget(p);
-      p.fail(moved(reason));
-    }
+    this.#commits?.abandon(reason);
     this.#halt(reason);
   }
 
@@ -382,7 +313,10 @@ export class RoomActor {
         case InternalKind.Input: {
           const { member, seq, type, body } = request;
           const known = this.#core.known(member, seq);
-          if (known.kind === "seen") return () => this.#resend(reply, member, seq, known.outcome);
+          if (known.kind === "seen") {
+            const answer = outcomeReply(seq, known.outcome);
+            return () => this.#resend(reply, member, seq, answer);
+          }
           if (known.kind === "expired") return () => fail(expired(seq));
           const entry: JournalEntry = { k: "input", member, seq, type, body, at };
           const ack = (applied: Applied) => reply(ackReply(seq, applied));
@@ -392,42 +326,12 @@ export class RoomActor {
     }, fail);
   }
 
-  /**
-   * Queues one mailbox turn in the node's handler batch. `turn` runs inside
-   * the handler budget: it decides and applies (through `apply`, which lets
-   * the batch undo an apply the budget cut short) and returns what to do after.
-   */
-  #enqueue(
-    turn: (apply: (entry: JournalEntry) => Applied) => () => void,
-    fail: (reply: ErrReply) => void,
-  ): void {
-    let checkpoint: Checkpoint | undefined;
-    let mark: number | undefined;
-    const apply = (entry: JournalEntry): Applied => {
-      checkpoint = this.#core.checkpoint(entry);
-      // Taken before the push, so a rollback cut anywhere truncates exactly what was added.
-      mark = this.#inBatch.length;
-      const applied = this.#core.apply(entry);
-      this.#inBatch.push(applied.events);
-      return applied;
-    };
-    const job: BatchJob = {
-      after: undefined,
-      run: () => {
-        job.after = turn(apply);
-      },
-      rollback: () => {
-        if (checkpoint) this.#core.restore(checkpoint);
-        if (mark !== undefined) this.#inBatch.length = mark;
-        checkpoint = undefined;
-        mark = undefined;
-      },
-      failed: (error) => () => {
-        this.deps.log.error({ err: String(error), room: this.key }, "mailbox turn failed");
-        fail(err(ErrorCode.INPUT_REJECTED, "the room failed to handle this request"));
-      },
-    };
-    this.deps.batch.submit(job);
+  /** Queues one mailbox turn; a turn that fails (a bug, not a rejection) answers INPUT_REJECTED. */
+  #enqueue(turn: (apply: Apply) => () => void, fail: (reply: ErrReply) => void): void {
+    submitTurn(this.deps.batch, this.#core, this.#inBatch, turn, (error) => {
+      this.deps.log.error({ err: error, room: this.key }, "mailbox turn failed");
+      fail(err(ErrorCode.INPUT_REJECTED, "the room failed to handle this request"));
+    });
   }
 
   /** An entry of the room's own (timer, tick, a lost gateway's leave), applied in mailbox order. */
@@ -440,7 +344,7 @@ export class RoomActor {
 
   /** Applies `entry` now (inside the budget); the commit and `done` come after the batch. */
   #applyThen(
-    apply: (entry: JournalEntry) => Applied,
+    apply: Apply,
     entry: JournalEntry,
     done: (a: Applied) => void,
     fail: (r: ErrReply) => void,
@@ -470,159 +374,73 @@ export class RoomActor {
         });
     }
     onApplied?.(applied);
-    const marks = this.#presenceMarks(entry, leaderBefore);
+    const marks = presenceMarks(entry, leaderBefore, this.#core.leader);
     return () => this.#commit({ entry, applied, marks, done, fail });
   }
 
   /** Commits an applied entry (journal or not), then runs its `done`. */
   #commit(commit: PendingCommit): void {
-    const { entry, applied, marks, done } = commit;
+    const { applied, marks, done } = commit;
     this.#inBatch.shift();
     this.#snapshots.dirty = true;
     this.#armTimers();
-    if (!this.durable) {
-      // Past the node's fail-stop deadline nothing is acknowledged: the room
-      // is another node's now (a durable room learns it from its fenced append).
-      if (!this.deps.alive()) return commit.fail(moved("node is not live"));
-      this.#publish(applied.events);
-      if (marks) this.#mirror().mark(marks);
-      return done(applied);
-    }
-    if (entry.k === "input" || entry.k === "reject")
-      (this.#uncommitted ??= new Map()).set(`${entry.member}#${entry.seq}`, commit);
-    this.#pending.push(commit);
-    this.#flushing ??= this.#flush().finally(() => (this.#flushing = undefined));
+    if (this.#commits) return this.#commits.add(commit);
+    // Past the node's fail-stop deadline nothing is acknowledged: the room
+    // is another node's now (a durable room learns it from its fenced append).
+    if (!this.deps.alive()) return commit.fail(moved("node is not live"));
+    this.#publish(applied.events);
+    if (marks) this.#mirror().mark(marks);
+    done(applied);
   }
 
   /**
-   * A resent input already processed: it gets its original outcome. If its
-   * journal append is still in flight the resend must wait for it: answering
-   * now would answer for an input a crash could still lose.
+   * A resent input already processed: it gets its original outcome, once
+   * that outcome is durable.
    */
-  #resend(reply: Reply, member: string, seq: number, outcome: Outcome): void {
-    const dup: RoomReply = outcome.ok
-      ? { ...ackReply(seq, outcome), dup: true }
-      : err(outcome.code as ErrorCode, outcome.message);
-    const commit = this.#uncommitted?.get(`${member}#${seq}`);
-    if (!commit) return reply(dup);
-    const { done, fail } = commit;
-    commit.done = (applied) => {
-      done(applied);
-      reply(dup);
-    };
-    commit.fail = (failure) => {
-      fail(failure);
-      reply(failure);
-    };
+  #resend(reply: Reply, member: string, seq: number, answer: RoomReply): void {
+    if (!this.#commits?.whenDurable(member, seq, reply, answer)) reply(answer);
   }
 
-  #forget(commit: PendingCommit): void {
-    if (commit.entry.k !== "input" && commit.entry.k !== "reject") return;
-    this.#uncommitted?.delete(`${commit.entry.member}#${commit.entry.seq}`);
-  }
+  // ---- CommitOwner (GroupCommit) ----
 
-  /** Group commit: whatever arrived while the previous append was in flight goes in one message. */
-  async #flush(): Promise<void> {
-    while (this.#pending.length > 0 && !this.#stopped) {
-      const journal = this.#journal!;
-      const [batch, data] = this.#nextBatch(journal.revision);
-      this.#committing = batch;
-      const started = performance.now();
-      try {
-        // A broker election stalls appends for seconds: retried, the room
-        // rides it out (resends of its inputs wait for the outcome meanwhile).
-        await journal.append(data, {
-          forMs: this.deps.options.journalRetryMs,
-          active: () => !this.#stopped && this.deps.alive(),
-        });
-      } catch (error) {
-        this.deps.log.error(
-          { err: error, room: this.key, final: isFinalFenceError(error) },
-          "journal append failed: stopping room",
-        );
-        for (const p of batch) {
-          this.#forget(p);
-          p.fail(moved("journal append failed"));
-        }
-        return this.stop(`journal: ${(error as Error).name}`);
-      }
-      this.deps.onJournal?.(performance.now() - started, batch.length);
-      this.#committing = [];
-      for (const p of batch) {
-        this.#forget(p);
-        this.#publish(p.applied.events);
-        if (p.marks && !this.#stopped) this.#mirror().mark(p.marks);
-        p.done(p.applied);
-      }
-      this.#snapshots.journaled(batch.length);
+  committed(batch: PendingCommit[]): void {
+    for (const p of batch) {
+      this.#publish(p.applied.events);
+      if (p.marks && !this.#stopped) this.#mirror().mark(p.marks);
+      p.done(p.applied);
     }
+    this.#snapshots.journaled(batch.length);
+  }
+
+  failed(error: unknown): void {
+    this.stop(`journal: ${(error as Error).name}`);
+  }
+
+  idle(): void {
     this.#snapshots.quiet();
   }
 
-  /**
-   * The pending entries that fit one journal message (NATS refuses a message
-   * above its max payload, and a refused append would stop the room).
-   */
-  #nextBatch(prev: number): [PendingCommit[], Uint8Array] {
-    let count = this.#pending.length;
-    for (;;) {
-      const data = encodeBatch(
-        prev,
-        this.#pending.slice(0, count).map((p) => p.entry),
-      );
-      if (count === 1 || data.length <= MAX_BATCH_BYTES)
-        return [this.#pending.splice(0, count), data];
-      count = Math.ceil(count / 2);
-    }
-  }
-
-  /**
-   * Hands the events to the gateway role of this process, if any, and
-   * publishes them on NATS only when some member is connected elsewhere:
-   * the room's own membership says which gateways need them.
-   */
   #publish(events: CoreEvent[]): void {
-    if (this.#stopped || !this.deps.alive() || events.length === 0) return;
-    this.#remember(events);
-    const local = this.deps.local;
-    const remote = !local || this.#core.storedMembers().some((m) => m.gateway !== local.id);
-    for (const e of events) {
-      const message = this.#eventMessage(e);
-      local?.deliver(this.room, message);
-      if (remote) this.deps.nc.publish(this.#eventSubject, encodeFrame(message));
-    }
+    if (this.#stopped || !this.deps.alive()) return;
+    this.#eventLog().publish(events);
   }
 
-  /** The event as delivered: the client frame encoded once, for gateways to forward as is. */
-  #eventMessage(e: CoreEvent): RoomEvent {
-    const { seq, type, body } = e;
-    const frame = encodeFrame({ k: ServerKind.Event, room: this.room, seq, type, body });
-    const message: RoomEvent = {
-      k: InternalKind.Event,
-      epoch: this.lease.roomEpoch,
-      seq,
-      type,
-      frame,
-    };
-    if (e.to) message.to = e.to;
-    return message;
-  }
-
-  /** Keeps events for resumes (the replay buffer). */
-  #remember(events: CoreEvent[]): void {
-    if (events.length === 0) return;
-    const replay = (this.#replay ??= []);
-    replay.push(...events);
-    const excess = replay.length - this.deps.options.replayBuffer;
-    if (excess > 0) replay.splice(0, excess);
+  #eventLog(): EventLog {
+    this.#events ??= new EventLog(
+      this.room,
+      this.lease.roomEpoch,
+      this.deps.names.subjects.roomEvents(this.room.type, this.room.id),
+      { nc: this.deps.nc, local: this.deps.local, replayBuffer: this.deps.options.replayBuffer },
+      () => this.#core.storedMembers(),
+    );
+    return this.#events;
   }
 
   /** The join's answer as of now (it is being applied in this batch). */
   #joinedReply(request: RoomJoinRequest): RoomReply {
     const buffered: CoreEvent[] = [
-      ...(this.#replay ?? []),
-      ...this.#committing.flatMap((p) => p.applied.events),
-      ...this.#pending.flatMap((p) => p.applied.events),
+      ...(this.#events?.buffered ?? []),
+      ...(this.#commits?.unpublished() ?? []),
       // The join's own events too: it was applied in this batch.
       ...this.#inBatch.flat(),
     ];
@@ -640,35 +458,15 @@ export class RoomActor {
     });
   }
 
-  /** Joins and leaves change their member's presence record, and a lead change two flags. */
-  #presenceMarks(entry: JournalEntry, leaderBefore: string | null): string[] | undefined {
-    if (entry.k !== "join" && entry.k !== "leave") return undefined;
-    const marks = [typeof entry.member === "string" ? entry.member : entry.member.id];
-    const leader = this.#core.leader;
-    if (leader !== leaderBefore) {
-      if (leader) marks.push(leader);
-      if (leaderBefore) marks.push(leaderBefore);
-    }
-    return marks;
-  }
-
   #mirror(): PresenceMirror {
     this.#presence ??= new PresenceMirror(
       this.deps.buckets.presence,
       this.room,
-      (id) => this.#presenceRecord(id),
+      (id) => presenceRecord(this.#core, id),
       () => !this.#stopped && this.deps.alive(),
       this.deps.log,
     );
     return this.#presence;
-  }
-
-  #presenceRecord(id: string): PresenceRecord | undefined {
-    const m = this.#core.member(id);
-    if (!m) return undefined;
-    const { user, name, gateway, gatewayEpoch, conn, joinedAt } = m;
-    const leader = this.#core.leader === id;
-    return { member: id, user, name, gateway, gatewayEpoch, conn, joinedAt, leader };
   }
 
   #rejection(error: unknown, entry: JournalEntry): ErrReply {
@@ -681,24 +479,6 @@ export class RoomActor {
       );
     }
     return err(ErrorCode.INPUT_REJECTED, (error as Error).message);
-  }
-
-  /**
-   * Only entries that succeeded are journaled (refusals as `reject` entries,
-   * which run no handler), so one that throws now would make the room differ
-   * from what was acknowledged: the activation fails, loudly, instead.
-   */
-  #replayEntry(entry: JournalEntry, journalSeq: number): void {
-    if (this.#core.includes(entry)) return;
-    const budget = Math.max(REPLAY_BUDGET_MS, this.deps.options.handlerBudgetMs * 8);
-    try {
-      // The previous owner may have died between journaling these and
-      // publishing their events: kept for replay, a resuming client (or a
-      // gateway resynchronising) gets them instead of a snapshot.
-      this.#remember(this.#core.replay(entry, budget).events);
-    } catch (error) {
-      throw new JournalReplayError(this.key, entry.k, journalSeq, { cause: error });
-    }
   }
 
   #armTimers(): void {
@@ -754,53 +534,3 @@ export class RoomActor {
 }
 
 const noop = () => {};
-
-/** Below the 1 MB default max payload of nats-server, with room for headers. */
-const MAX_BATCH_BYTES = 512 * 1024;
-/** Replay's handler budget floor: re-homing hundreds of rooms at once slows every handler. */
-const REPLAY_BUDGET_MS = 2000;
-
-/** A journaled entry failed when replayed: the room would differ from what was acknowledged. */
-export class JournalReplayError extends Error {
-  readonly code = "JOURNAL_REPLAY_FAILED";
-  override readonly name = "JournalReplayError";
-  constructor(
-    readonly room: string,
-    readonly entry: string,
-    readonly journalSeq: number,
-    options?: ErrorOptions,
-  ) {
-    super(
-      `room ${room}: journaled ${entry} entry failed on replay (journal at ${journalSeq})`,
-      options,
-    );
-  }
-}
-
-function expired(seq: number): ErrReply {
-  return err(
-    ErrorCode.SEQ_EXPIRED,
-    `input seq ${seq} is older than this member's dedupe window: its outcome is no longer known`,
-  );
-}
-
-/** Where a request's answer goes: a NATS reply subject, or a local gateway's promise. */
-type Reply = (reply: RoomReply) => void;
-
-function respond(msg: Msg, reply: RoomReply): void {
-  if (msg.reply) msg.respond(encodeFrame(reply));
-}
-
-function err(code: ErrorCode, message: string): ErrReply {
-  return { k: InternalKind.Err, code, message };
-}
-
-function moved(reason: string): ErrReply {
-  return err(ErrorCode.ROOM_MOVED, `room is moving (${reason}): retry`);
-}
-
-function ackReply(seq: number, applied: Pick<Applied, "result">): RoomAckedReply {
-  return applied.result === undefined
-    ? { k: InternalKind.Acked, seq }
-    : { k: InternalKind.Acked, seq, result: applied.result };
-}

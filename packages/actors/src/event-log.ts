@@ -1,0 +1,79 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  encodeFrame,
+  InternalKind,
+  ServerKind,
+  type RoomEvent,
+  type RoomRef,
+} from "@rookery/protocol";
+import type { StoredMember } from "./journal";
+import type { CoreEvent } from "./room-core";
+
+/** A gateway role in this process: room events reach its members without NATS. */
+export interface LocalGateway {
+  /** The gateway's id: events for members joined through it need no NATS publish. */
+  readonly id: string;
+  /** Hands one event to the gateway's members of the room, synchronously and in order. */
+  deliver(room: RoomRef, event: RoomEvent): void;
+}
+
+export interface EventLogDeps {
+  nc: NatsConnection;
+  local?: LocalGateway | undefined;
+  /** Events kept for resumes. */
+  replayBuffer: number;
+}
+
+/**
+ * A room's published events: handed to the co-located gateway in-process,
+ * published on NATS while some member is connected through another gateway
+ * (the room's own membership says which), and kept in a bounded buffer for
+ * resumes (protocol.md §8).
+ */
+export class EventLog {
+  // Created on first use: most rooms are idle, and each one costs memory (budget: 4 KB a room).
+  #replay: CoreEvent[] | undefined;
+
+  constructor(
+    private readonly room: RoomRef,
+    private readonly epoch: number,
+    private readonly subject: string,
+    private readonly deps: EventLogDeps,
+    private readonly members: () => readonly StoredMember[],
+  ) {}
+
+  /** Events still held for resumes, oldest first. */
+  get buffered(): readonly CoreEvent[] {
+    return this.#replay ?? [];
+  }
+
+  publish(events: CoreEvent[]): void {
+    if (events.length === 0) return;
+    this.remember(events);
+    const local = this.deps.local;
+    const remote = !local || this.members().some((m) => m.gateway !== local.id);
+    for (const e of events) {
+      const message = this.#message(e);
+      local?.deliver(this.room, message);
+      if (remote) this.deps.nc.publish(this.subject, encodeFrame(message));
+    }
+  }
+
+  /** Keeps events for resumes without publishing them (a journal replay's). */
+  remember(events: CoreEvent[]): void {
+    if (events.length === 0) return;
+    const replay = (this.#replay ??= []);
+    replay.push(...events);
+    const excess = replay.length - this.deps.replayBuffer;
+    if (excess > 0) replay.splice(0, excess);
+  }
+
+  /** The event as delivered: the client frame encoded once, for gateways to forward as is. */
+  #message(e: CoreEvent): RoomEvent {
+    const { seq, type, body } = e;
+    const frame = encodeFrame({ k: ServerKind.Event, room: this.room, seq, type, body });
+    const message: RoomEvent = { k: InternalKind.Event, epoch: this.epoch, seq, type, frame };
+    if (e.to) message.to = e.to;
+    return message;
+  }
+}
