@@ -17,10 +17,12 @@ import {
   type Lease,
   type ProcessRecord,
 } from "@rookery/cluster";
-import { HandlerBatch } from "./handler-batch";
+import { HandlerBatch, type BatchJob } from "./handler-batch";
+import { HostControl } from "./host-control";
 import { resolveRuntimeOptions, type ResolvedRuntimeOptions, type RuntimeOptions } from "./options";
 import { isDurable, type RoomDefinition } from "./room";
 import { RoomActor, type ActorDeps, type LocalGateway } from "./room-actor";
+import { HandlerTimeoutError } from "./sandbox";
 
 type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
 const OWNER_CACHE_LIMIT = 100_000;
@@ -32,7 +34,17 @@ export interface HostEvents {
   activated: (actor: RoomActor, ms: number) => void;
   stopped: (actor: RoomActor, reason: string) => void;
   journaled: (ms: number, entries: number) => void;
+  /** One mailbox turn of one room ran its handlers for `ms` (cut short: `interrupted`). */
+  handled: (ms: number, interrupted: boolean) => void;
+  /** A placement request answered: `placed` here, `owner` elsewhere, `declined`, `full`, `bad`. */
+  placement: (outcome: "placed" | "owner" | "declined" | "full" | "bad") => void;
+  /** The rooms of a dead node re-activated here: how many, and how long it took. */
+  rehomed: (dead: ProcessRecord, rooms: number, ms: number) => void;
+  /** An operator drain (host-control.ts) started or finished: rooms handed over so far. */
+  drain: (phase: "started" | "finished", rooms: number) => void;
 }
+
+type Listeners = { [E in keyof HostEvents]?: HostEvents[E][] };
 
 /**
  * Hosts room actors on one node: answers placement requests for its room
@@ -59,7 +71,10 @@ export class ActorHost {
   #accepting = false;
   #running = 0;
   readonly #queue: (() => void)[] = [];
-  #listeners: Partial<HostEvents> = {};
+  readonly #listeners: Listeners = {};
+  /** An operator drain: no placements taken, the process keeps running (host-control.ts). */
+  #paused = false;
+  #control: HostControl | undefined;
   readonly #onDown = (p: ProcessRecord) => this.#processDown(p);
   readonly #onFailStop = () => this.#stopAll("fail-stop");
 
@@ -101,22 +116,51 @@ export class ActorHost {
   attachGateway(local: LocalGateway): void {
     this.#local = local;
   }
+  /** Adds a listener (several may listen to one event). */
   on<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): void {
-    this.#listeners[event] = listener;
+    ((this.#listeners[event] ??= []) as HostEvents[E][]).push(listener);
+  }
+  #emit<E extends keyof HostEvents>(event: E, ...args: Parameters<HostEvents[E]>): void {
+    const listeners = this.#listeners[event] as ((...a: Parameters<HostEvents[E]>) => void)[];
+    if (listeners) for (const listener of listeners) listener(...args);
+  }
+  /** Whether an operator drained this node (it takes no placement until undrained). */
+  get draining(): boolean {
+    return this.#paused;
+  }
+  /** Every room active here. */
+  actors(): RoomActor[] {
+    return [...this.#actors.values()];
+  }
+  /**
+   * Operator drain (host-control.ts): takes no placement from now on; rooms
+   * stay until handed over one by one with {@link handOver}.
+   */
+  async pause(): Promise<void> {
+    if (this.#paused) return;
+    this.#paused = true;
+    await Promise.allSettled(this.#subs.splice(0).map((sub) => sub.drain()));
+  }
+  /** Takes placements again after {@link pause}. */
+  resume(): void {
+    if (!this.#paused || !this.#accepting) return;
+    this.#paused = false;
+    this.#subscribePlacements();
+  }
+  /** Passivates one room (snapshot, release) so another node can activate it. */
+  async handOver(actor: RoomActor, reason: "drain" | "move"): Promise<void> {
+    await actor.passivate((lease) => this.member.leases.release(lease), reason);
+  }
+  /** For host-control.ts: reports drain progress to listeners. */
+  drainEvent(phase: "started" | "finished", rooms: number): void {
+    this.#emit("drain", phase, rooms);
   }
 
   async start(): Promise<void> {
     if (this.#accepting) return;
     this.#deps = await this.#actorDeps();
-    const all = this.#deps.names;
-    for (const type of this.#rooms.keys()) {
-      this.#subs.push(
-        this.member.nc.subscribe(all.subjects.place(type), {
-          queue: all.queues.place,
-          callback: (_err, msg) => this.#track(this.#onPlace(msg)),
-        }),
-      );
-    }
+    this.#subscribePlacements();
+    this.#control = new HostControl(this, this.#deps.names, this.log);
     this.member.view.on("down", this.#onDown);
     this.member.heartbeat.on("failstop", this.#onFailStop);
     if (this.options.idleMs > 0) {
@@ -127,6 +171,18 @@ export class ActorHost {
     }
     await this.member.nc.flush();
     this.#accepting = true;
+  }
+
+  #subscribePlacements(): void {
+    const all = this.#deps.names;
+    for (const type of this.#rooms.keys()) {
+      this.#subs.push(
+        this.member.nc.subscribe(all.subjects.place(type), {
+          queue: all.queues.place,
+          callback: (_err, msg) => this.#track(this.#onPlace(msg)),
+        }),
+      );
+    }
   }
 
   /** Activates a room here unless another live node owns it. */
@@ -179,6 +235,7 @@ export class ActorHost {
   async stop(): Promise<void> {
     await this.drain();
     clearInterval(this.#idleTimer);
+    this.#control?.stop();
     this.member.view.off("down", this.#onDown);
     this.member.heartbeat.off("failstop", this.#onFailStop);
     await Promise.allSettled(this.#work);
@@ -186,7 +243,12 @@ export class ActorHost {
 
   async #activate(type: string, id: string): Promise<RoomActor | undefined> {
     const definition = this.#rooms.get(type);
-    if (!definition || !this.#accepting || this.#actors.size >= this.options.capacity)
+    if (
+      !definition ||
+      !this.#accepting ||
+      this.#paused ||
+      this.#actors.size >= this.options.capacity
+    )
       return undefined;
     const started = performance.now();
     // Reads beside the CAS: one round trip less per activation (a re-homing
@@ -215,7 +277,7 @@ export class ActorHost {
           { room: actor.key, ms: Math.round(ms), ...timing, takenOver: result.lease.takenOver },
           "room activated",
         );
-        this.#listeners.activated?.(actor, ms);
+        this.#emit("activated", actor, ms);
         return actor;
       } catch (error) {
         actor.stop("activation failed");
@@ -248,19 +310,47 @@ export class ActorHost {
       alive: () => this.member.heartbeat.isAlive(),
       gatewayLive: (gw, epoch) => this.member.view.isLive(gw, epoch, "gateway"),
       options: this.options,
-      batch: new HandlerBatch(this.options.handlerBudgetMs, (error) =>
-        this.log.error({ err: String(error) }, "room continuation failed"),
+      batch: this.#timedBatch(
+        new HandlerBatch(this.options.handlerBudgetMs, (error) =>
+          this.log.error({ err: String(error) }, "room continuation failed"),
+        ),
       ),
       log: this.log,
       local: this.#local,
       onStopped: (a, reason) => this.#stopped(a, reason),
-      onJournal: (ms, entries) => this.#listeners.journaled?.(ms, entries),
+      onJournal: (ms, entries) => this.#emit("journaled", ms, entries),
     };
+  }
+
+  /** Times each job's handlers (metrics) when someone listens to `handled`. */
+  #timedBatch(batch: HandlerBatch): HandlerBatch {
+    const submit = batch.submit.bind(batch);
+    batch.submit = (job: BatchJob) => {
+      if (!this.#listeners.handled) return submit(job);
+      const run = job.run.bind(job);
+      job.run = () => {
+        const started = performance.now();
+        let interrupted = false;
+        try {
+          run();
+        } catch (error) {
+          interrupted = error instanceof HandlerTimeoutError;
+          throw error;
+        } finally {
+          this.#emit("handled", performance.now() - started, interrupted);
+        }
+      };
+      submit(job);
+    };
+    return batch;
   }
 
   async #onPlace(msg: Msg): Promise<void> {
     const decoded = decodePlaceRequest(msg.data);
-    if (!decoded.ok) return reply(msg, err(ErrorCode.BAD_FRAME, decoded.error.message));
+    if (!decoded.ok) {
+      this.#emit("placement", "bad");
+      return reply(msg, err(ErrorCode.BAD_FRAME, decoded.error.message));
+    }
     const { room, fresh } = decoded.frame;
     const { type, id } = room;
     const key = leaseKey(type, id);
@@ -269,16 +359,22 @@ export class ActorHost {
     const known = this.#owners.get(key);
     const recent = known && !fresh && performance.now() - known.at < OWNER_CACHE_MS;
     if (known && recent && this.member.view.isLive(known.id, known.epoch)) {
+      this.#emit("placement", "owner");
       return reply(msg, placed(known.id, known.roomEpoch));
     }
     if (!this.#actors.has(key) && this.#lighterNodeExists()) {
+      this.#emit("placement", "declined");
       return reply(msg, err(ErrorCode.ROOM_UNAVAILABLE, "placement left to a less loaded node"));
     }
     const actor = await this.activate(type, id);
-    if (actor) return reply(msg, placed(this.member.heartbeat.id, actor.lease.roomEpoch));
+    if (actor) {
+      this.#emit("placement", "placed");
+      return reply(msg, placed(this.member.heartbeat.id, actor.lease.roomEpoch));
+    }
     // Someone else owns it (the lost lease race recorded whom), or we are full:
     // either way the requester just retries the room.
     const owner = this.#owners.get(key);
+    this.#emit("placement", owner ? "owner" : "full");
     if (owner) return reply(msg, placed(owner.id, owner.roomEpoch));
     reply(msg, err(ErrorCode.ROOM_UNAVAILABLE, "no capacity to activate the room"));
   }
@@ -315,6 +411,7 @@ export class ActorHost {
 
   /** Re-activates a dead node's rooms here; the lease CAS makes every room land exactly once. */
   async #rehome(dead: ProcessRecord): Promise<void> {
+    const started = performance.now();
     const leases = this.member.buckets.leases;
     const candidates: string[] = [];
     for await (const key of await leases.keys()) {
@@ -334,7 +431,6 @@ export class ActorHost {
         }
       }
     }
-    const started = performance.now();
     const results = await Promise.allSettled(orphans.map(([type, id]) => this.activate(type, id)));
     const activated = results.filter((r) => r.status === "fulfilled" && r.value).length;
     const ms = Math.round(performance.now() - started);
@@ -342,6 +438,7 @@ export class ActorHost {
       { dead: dead.id, orphans: orphans.length, activated, ms },
       "re-homed rooms of a dead node",
     );
+    if (activated > 0) this.#emit("rehomed", dead, activated, ms);
   }
 
   #passivateIdle(): void {
@@ -358,8 +455,9 @@ export class ActorHost {
 
   #stopped(actor: RoomActor, reason: string): void {
     if (this.#actors.get(actor.key) === actor) this.#actors.delete(actor.key);
-    if (reason !== "drain" && reason !== "idle") this.member.leases.markLost(actor.lease, reason);
-    this.#listeners.stopped?.(actor, reason);
+    if (reason !== "drain" && reason !== "idle" && reason !== "move")
+      this.member.leases.markLost(actor.lease, reason);
+    this.#emit("stopped", actor, reason);
   }
 
   #track(work: Promise<unknown>): void {

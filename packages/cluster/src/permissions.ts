@@ -110,9 +110,11 @@ export function rolePermissions(role: NatsUserRole, options?: PermissionScope): 
             `${API}.STREAM.PURGE.${journal}`,
             `${p}.room.*.*.ev`,
             `${p}.sys.down`,
+            // A draining node hands its rooms to the others (host-control.ts).
+            `${p}.ctl.*`,
           ]),
         },
-        subscribe: { allow: [INBOX, `${p}.room.*.*.in`, `${p}.place.*`] },
+        subscribe: { allow: [INBOX, `${p}.room.*.*.in`, `${p}.place.*`, `${p}.ctl.*`] },
         allow_responses: true,
       };
     case "operator":
@@ -144,6 +146,7 @@ export function rolePermissions(role: NatsUserRole, options?: PermissionScope): 
               `$JS.FC.${s}.>`,
             ]),
             ...buckets.flatMap((b) => writeBucket(b)),
+            // Includes `${p}.ctl.<node>`: drain, undrain, move (operator has no access).
             `${p}.>`,
           ]),
         },

@@ -31,6 +31,11 @@ export interface Names {
     journal(type: string, id: string): string;
     /** The journal stream's subject filter: `<p>.journal.>`. */
     allJournals: string;
+    /**
+     * Operator control of one node (drain, undrain, move; JSON request/reply,
+     * admin user only): `<p>.ctl.<nodeId>`.
+     */
+    control(nodeId: string): string;
   };
   buckets: { nodes: string; leases: string; presence: string; state: string };
   streams: { journal: string };
@@ -54,6 +59,7 @@ export function names(prefix: string = DEFAULT_PREFIX): Names {
       processDown: `${prefix}.sys.down`,
       journal: (type, id) => `${prefix}.journal.${roomTokens(type, id)}`,
       allJournals: `${prefix}.journal.>`,
+      control: (nodeId) => `${prefix}.ctl.${checkedProcess(nodeId, "node")}`,
     },
     buckets: {
       nodes: `${prefix}_nodes`,

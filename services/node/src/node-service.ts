@@ -58,7 +58,8 @@ export class NodeService {
         heartbeatTtlMs: config.heartbeatTtlMs,
         heartbeatTags: config.heartbeatTags,
       },
-      load: () => this.#host?.size ?? 0,
+      // A drained node publishes its capacity: others never leave a placement to it.
+      load: () => (this.#host?.draining ? config.capacity : (this.#host?.size ?? 0)),
       logger: this.log,
       control: this.#control,
     });
@@ -71,6 +72,9 @@ export class NodeService {
     );
     if (this.local) this.#host.attachGateway(this.local);
     this.#metrics = new NodeMetrics(this.#host);
+    this.#metrics.watchMember(this.#member);
+    this.#metrics.watchConnection(this.#nc, "data");
+    this.#metrics.watchConnection(this.#control, "control");
     await this.#host.start();
     this.metricsPort = await this.#metrics.listen(config.metricsPort);
     this.log.info(

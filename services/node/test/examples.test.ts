@@ -113,10 +113,26 @@ describe("example rooms on a real node", () => {
     const { metricsPort } = JSON.parse(ready) as { metricsPort: number };
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const value = (name: string) => Number(text.match(new RegExp(`^${name} (\\S+)$`, "m"))?.[1]);
-    expect(value("rookery_rooms_active")).toBeGreaterThanOrEqual(2);
-    expect(value("rookery_room_activations_total")).toBeGreaterThanOrEqual(2);
-    expect(value("rookery_journal_append_seconds_count")).toBeGreaterThan(0);
-    expect(value("rookery_mailbox_depth")).toBe(0);
-    expect(text).toContain("rookery_room_activation_seconds_bucket");
+    expect(value("rookery_node_rooms_active")).toBeGreaterThanOrEqual(2);
+    expect(value("rookery_node_room_activations_total")).toBeGreaterThanOrEqual(2);
+    expect(value("rookery_node_journal_append_seconds_count")).toBeGreaterThan(0);
+    expect(value("rookery_node_mailbox_depth")).toBe(0);
+    expect(text).toContain("rookery_node_room_activation_seconds_bucket");
+    expect(text).toMatch(
+      /^rookery_node_build_info\{version="[^"]+",node_version="v\d+[^"]*"\} 1$/m,
+    );
+    expect(value("rookery_node_handler_seconds_count")).toBeGreaterThan(0);
+    expect(text).toMatch(/^rookery_node_placements_total\{outcome="placed"\} \d+$/m);
+    for (const family of [
+      "handler_budget_interruptions_total",
+      "lease_losses_total",
+      "heartbeat_failstops_total",
+      "nats_reconnects_total",
+      "rehome_seconds",
+      "draining",
+    ]) {
+      expect(text).toContain(`# TYPE rookery_node_${family} `);
+    }
+    expect(text).not.toMatch(/^rookery_(room|rooms|journal|mailbox)_/m);
   });
 });
