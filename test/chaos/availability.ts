@@ -61,6 +61,7 @@ function emptyRow(kind: string): AvailabilityRow {
     rejected: 0,
     errors: {},
     unknown: 0,
+    unknownBy: {},
     pending: 0,
     maxStallMs: 0,
     maxClientStallMs: 0,
@@ -78,9 +79,13 @@ function count(row: AvailabilityRow, input: InputRecord): void {
     case "pending":
       row.pending += 1;
       break;
-    case "unknown":
+    case "unknown": {
       row.unknown += 1;
+      const error = outcome as { code: string; name?: string };
+      const key = error.name === "InputTimeoutError" ? error.name : error.code;
+      row.unknownBy[key] = (row.unknownBy[key] ?? 0) + 1;
       break;
+    }
     default: {
       const code = (outcome as { code: string }).code;
       if (code === "INPUT_REJECTED" && input.reject) row.rejected += 1;
@@ -165,7 +170,11 @@ export function formatAvailability(rows: readonly AvailabilityRow[]): string {
     Object.entries(r.errors)
       .map(([code, n]) => `${code}:${n}`)
       .join(" ") || "0",
-    String(r.unknown),
+    r.unknown === 0
+      ? "0"
+      : `${r.unknown} (${Object.entries(r.unknownBy)
+          .map(([why, n]) => `${why}:${n}`)
+          .join(" ")})`,
     String(r.pending),
     String(r.maxStallMs),
     String(r.maxClientStallMs),

@@ -216,5 +216,9 @@ describe("chaos checker", () => {
     expect(maxStall([100, 200, 1500, 1600], { start: 150, end: 1000 }, 2000)).toBe(800);
     expect(maxStall([100], { start: 150, end: 1000 }, 2000)).toBe(850);
     expect(formatAvailability(rows)).toContain("node-kill");
+    const calm = rows.find((r) => r.kind === "calm")!;
+    expect(calm.unknown + fault.unknown).toBe(2);
+    const byCode = (r: typeof calm) => r.unknownBy.ROOM_UNAVAILABLE ?? 0;
+    expect(byCode(calm) + byCode(fault)).toBe(2);
   });
 });

@@ -17,7 +17,14 @@ export const FINAL_CODES: ReadonlySet<string> = new Set([
 
 export type Outcome =
   | { kind: "ack"; at: number; result: unknown }
-  | { kind: "error"; at: number; code: string; message: string }
+  | {
+      kind: "error";
+      at: number;
+      code: string;
+      message: string;
+      /** The error class: tells the SDK's own timeout (InputTimeoutError) from a server answer. */
+      name?: string;
+    }
   | { kind: "pending" };
 
 /** One `append` a client made, and what became of it. */
@@ -135,6 +142,8 @@ export interface AvailabilityRow {
   /** Final errors other than the deliberate INPUT_REJECTED, by code. */
   errors: Record<string, number>;
   unknown: number;
+  /** Outcome-unknown rejections by error class (InputTimeoutError: no answer at all in time). */
+  unknownBy: Record<string, number>;
   pending: number;
   /** Longest time any room went without an ack, over the windows. */
   maxStallMs: number;

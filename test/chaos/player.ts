@@ -179,9 +179,10 @@ export class Player extends Watcher {
           record.outcome = { kind: "ack", at: this.clock(), result };
         },
         (error: unknown) => {
-          const { code, message } = error as { code?: unknown; message?: unknown };
+          const { code, message, name } = error as Record<string, unknown>;
           const at = this.clock();
-          record.outcome = { kind: "error", at, code: String(code), message: String(message) };
+          const [c, m, n] = [code, message, name].map(String) as [string, string, string];
+          record.outcome = { kind: "error", at, code: c, message: m, name: n };
         },
       )
       .finally(() => {

@@ -45,7 +45,7 @@ export function mergeAvailability(runs: readonly AvailabilityRow[][]): Availabil
   for (const row of runs.flat()) {
     const into = merged.get(row.kind);
     if (into === undefined) {
-      merged.set(row.kind, { ...row, errors: { ...row.errors } });
+      merged.set(row.kind, { ...row, errors: { ...row.errors }, unknownBy: { ...row.unknownBy } });
       continue;
     }
     into.windows += row.windows;
@@ -59,6 +59,9 @@ export function mergeAvailability(runs: readonly AvailabilityRow[][]): Availabil
     into.maxLatencyMs = Math.max(into.maxLatencyMs, row.maxLatencyMs);
     for (const [code, n] of Object.entries(row.errors)) {
       into.errors[code] = (into.errors[code] ?? 0) + n;
+    }
+    for (const [why, n] of Object.entries(row.unknownBy)) {
+      into.unknownBy[why] = (into.unknownBy[why] ?? 0) + n;
     }
   }
   return [...merged.values()];
