@@ -19,6 +19,8 @@ export interface JoinViewSource {
    * committing, the join's own included.
    */
   buffered: CoreEvent[];
+  /** The events applying this join produced (onJoin's, `$join`, `$leader`). */
+  joinEvents: readonly CoreEvent[];
   /** The state as this member may see it; undefined withholds it. */
   stateFor: (memberId: string) => Value | undefined;
 }
@@ -50,9 +52,16 @@ export function joinedReply(request: RoomJoinRequest, source: JoinViewSource): R
     return { ...base, mode: ResumeMode.Replay, replay };
   }
   const state = source.stateFor(request.member.id);
-  return state === undefined
-    ? { ...base, mode: ResumeMode.Snapshot }
-    : { ...base, mode: ResumeMode.Snapshot, state };
+  const view: RoomReply =
+    state === undefined
+      ? { ...base, mode: ResumeMode.Snapshot }
+      : { ...base, mode: ResumeMode.Snapshot, state };
+  // What the join itself sent the joiner (its onJoin): at or below `seq`, so
+  // the event stream would never deliver it; it rides along with the view.
+  const own = source.joinEvents
+    .filter((e) => !e.type.startsWith("$") && (!e.to || e.to.includes(request.member.id)))
+    .map((e) => ({ seq: e.seq, type: e.type, body: e.body }));
+  return own.length > 0 ? { ...view, events: own } : view;
 }
 
 /**

@@ -300,7 +300,7 @@ export class RoomActor implements CommitOwner {
             { k: "join", member: request.member, at },
             () => reply(view!),
             fail,
-            () => (view = this.#joinedReply(request)),
+            (applied) => (view = this.#joinedReply(request, applied.events)),
           );
         }
         case InternalKind.Leave: {
@@ -437,7 +437,7 @@ export class RoomActor implements CommitOwner {
   }
 
   /** The join's answer as of now (it is being applied in this batch). */
-  #joinedReply(request: RoomJoinRequest): RoomReply {
+  #joinedReply(request: RoomJoinRequest, joinEvents: CoreEvent[]): RoomReply {
     const buffered: CoreEvent[] = [
       ...(this.#events?.buffered ?? []),
       ...(this.#commits?.unpublished() ?? []),
@@ -448,6 +448,7 @@ export class RoomActor implements CommitOwner {
       core: this.#core,
       epoch: this.lease.roomEpoch,
       buffered,
+      joinEvents,
       stateFor: (id) =>
         visibleState(this.definition, this.#core, id, this.deps.options.handlerBudgetMs, (e) =>
           this.deps.log.warn(

@@ -52,6 +52,14 @@ export class Room extends Emitter<RoomEvents> {
   #state: Value | undefined;
   #members: MemberView[] = [];
   #leader: string | null = null;
+  /**
+   * After the first `joined`, events wait one macrotask: `await join()`
+   * resolves in a microtask, and the application attaches its listeners
+   * there; events that came in the same socket read would otherwise be
+   * emitted to nobody.
+   */
+  #held: RoomEventInfo[] | undefined;
+  #release: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly ref: RoomRef,
@@ -104,11 +112,14 @@ export class Room extends Emitter<RoomEvents> {
     this.seq = frame.seq;
     this.#setMembers(frame.members);
     this.#setLeader(frame.leader);
+    if (first) this.#hold();
     // Emitted last: a listener reads the new view (seq, epoch, members), not the old one.
     if (frame.mode !== ResumeMode.Replay || first) {
       this.#state = frame.state;
       this.emit("snapshot", frame.state);
     }
+    // What the join itself sent this member (its onJoin): already in `state`, seqs at or below `seq`.
+    for (const e of frame.events ?? []) this.#emitEvent(e);
   }
 
   /** An event: applied once; a seq at or below the last one is a duplicate. */
@@ -124,13 +135,29 @@ export class Room extends Emitter<RoomEvents> {
     } else if (frame.type === SystemEvent.Leader) {
       this.#setLeader((frame.body as unknown as LeaderEventBody).id);
     }
-    this.emit("event", { seq: frame.seq, type: frame.type, body: frame.body });
+    this.#emitEvent({ seq: frame.seq, type: frame.type, body: frame.body });
   }
 
   markLeft(reason: string): void {
     if (this.status === RoomStatus.Left) return;
     this.status = RoomStatus.Left;
+    clearTimeout(this.#release);
+    this.#held = undefined;
     this.emit("left", reason);
+  }
+
+  #hold(): void {
+    this.#held = [];
+    this.#release = setTimeout(() => {
+      const held = this.#held ?? [];
+      this.#held = undefined;
+      for (const e of held) this.emit("event", e);
+    }, 0);
+  }
+
+  #emitEvent(event: RoomEventInfo): void {
+    if (this.#held) this.#held.push(event);
+    else this.emit("event", event);
   }
 
   #setMembers(members: MemberView[]): void {

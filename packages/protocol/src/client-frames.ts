@@ -188,6 +188,12 @@ export interface JoinedFrame {
   members: MemberView[];
   leader: string | null;
   replay?: ReplayEvent[];
+  /**
+   * Snapshot mode only: events the room addressed to this member while
+   * applying this very join (what its `onJoin` sent). Their effect is in
+   * `state`; deliver them to the application after the view (§5).
+   */
+  events?: ReplayEvent[];
 }
 
 export interface LeftFrame {

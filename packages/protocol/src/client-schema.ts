@@ -125,6 +125,10 @@ export function asJoinedBody(raw: Raw) {
   if ((mode === ResumeMode.Replay) !== (replay !== undefined)) {
     throw new InvalidFieldError("replay", "present exactly when mode is replay");
   }
+  const events = optional(field(raw, "events"), (v) => asReplay(v, "events", seq));
+  if (events !== undefined && mode !== ResumeMode.Snapshot) {
+    throw new InvalidFieldError("events", "only with mode snapshot");
+  }
   return {
     epoch: asPositive(field(raw, "epoch"), "epoch"),
     seq,
@@ -133,6 +137,7 @@ export function asJoinedBody(raw: Raw) {
     members: asMembers(field(raw, "members"), "members"),
     leader: asLeader(field(raw, "leader"), "leader"),
     replay,
+    events,
   };
 }
 

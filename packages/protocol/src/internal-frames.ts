@@ -74,6 +74,8 @@ export interface RoomJoinedReply {
   members: MemberView[];
   leader: string | null;
   replay?: ReplayEvent[];
+  /** Snapshot mode: the join's own events addressed to the joiner (client `joined.events`). */
+  events?: ReplayEvent[];
 }
 
 export interface RoomLeftReply {
