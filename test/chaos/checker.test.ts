@@ -145,6 +145,13 @@ describe("chaos checker", () => {
     expect(kinds(h)).toContain("unresolved");
   });
 
+  it("chaos - an input answered only after the liveness bound is caught", () => {
+    const h = cleanHistory();
+    const input = acked(h);
+    input.outcome = { ...input.outcome, at: input.sentAt + 60_000 } as typeof input.outcome;
+    expect(kinds(h)).toEqual(new Set(["stuck"]));
+  });
+
   it("chaos - a refused input, or one with a final error, found in the state is caught", () => {
     const h = cleanHistory();
     const refused = h.inputs.find((i) => i.reject)!;

@@ -16,6 +16,12 @@ import {
 
 /** Reports per client and kind beyond this are summarised, so one broken view cannot flood. */
 const MAX_PER_CLIENT = 3;
+/**
+ * Liveness: every input gets an outcome within this long. The gateway gives
+ * up on a room after 20 s (§6), so only a room nothing serves, or an answer
+ * lost for good, takes longer.
+ */
+export const STUCK_MS = 30_000;
 
 export function checkHistory(history: History): CheckReport {
   const finals = new Map(history.final.map((f) => [f.room, f]));
@@ -51,7 +57,13 @@ function checkInputs(inputs: readonly InputRecord[], finals: Map<string, FinalRo
     if (final === undefined) {
       return [violation("not-converged", input, "its room's final state could not be read")];
     }
-    return checkInput(input, final, positions.get(input.room)?.get(input.tag) ?? []);
+    const found = checkInput(input, final, positions.get(input.room)?.get(input.tag) ?? []);
+    const o = input.outcome;
+    if (o.kind !== "pending" && o.at - input.sentAt > STUCK_MS) {
+      const how = o.kind === "ack" ? "acked" : `${o.code} (${o.name ?? "error"})`;
+      found.push(violation("stuck", input, `${how} ${o.at - input.sentAt} ms after it was sent`));
+    }
+    return found;
   });
 }
 

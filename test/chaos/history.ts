@@ -115,6 +115,7 @@ export type ViolationKind =
   | "phantom"
   | "wrong-outcome"
   | "unresolved"
+  | "stuck"
   | "divergent-view"
   | "not-converged"
   | "ghost"
