@@ -55,7 +55,14 @@ export class ClusterMember {
     private readonly options: ClusterMemberOptions,
   ) {
     const base = options.logger ?? pino({ level: "silent" });
-    this.log = base.child({ [options.identity.role]: options.identity.id, component: "cluster" });
+    // Only keys the caller's logger does not carry yet: pino repeats a key bound twice.
+    const bound = base.bindings();
+    this.log = base.child({
+      ...(bound.node === undefined && bound[options.identity.role] === undefined
+        ? { [options.identity.role]: options.identity.id }
+        : {}),
+      ...(bound.component === undefined ? { component: "cluster" } : { sub: "cluster" }),
+    });
     this.js = jetstream(nc);
   }
 

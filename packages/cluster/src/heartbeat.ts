@@ -50,6 +50,8 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
   readonly key: string;
   #epoch = newEpoch();
   #revisions: number[];
+  /** Buckets whose last heartbeat write failed (logged once per failure streak). */
+  readonly #failing = new Set<number>();
   #lastSentAt = 0;
   #failed = false;
   #running = false;
@@ -100,7 +102,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     await Promise.all(
       this.buckets.nodes.map((kv, i) =>
         kv.delete(this.key, { previousSeq: this.#revisions[i] }).catch((err: unknown) => {
-          this.log?.warn({ err: String(err) }, "could not delete heartbeat key on stop");
+          this.log?.warn({ err }, "could not delete heartbeat key on stop");
         }),
       ),
     );
@@ -186,10 +188,14 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
     try {
       // previousSeq 0 (after an expiry or a lost bucket) means "must not exist".
       this.#revisions[i] = await kv.put(this.key, value, { previousSeq: this.#revisions[i] });
+      if (this.#failing.delete(i)) this.log?.info({ bucket: i }, "heartbeat write recovered");
       return "ok";
     } catch (err) {
       if (isWrongLastSequence(err)) return this.#resolveConflict(kv, i);
-      this.log?.debug({ err: String(err), bucket: i }, "heartbeat write failed");
+      // The first failure of a streak is a warning; the repeats (every beat) are debug.
+      if (this.#failing.has(i)) this.log?.debug({ err, bucket: i }, "heartbeat write failed");
+      else this.log?.warn({ err, bucket: i }, "heartbeat write failed");
+      this.#failing.add(i);
       return "failed";
     }
   }
@@ -253,7 +259,7 @@ export class Heartbeat extends EventEmitter<HeartbeatEvents> {
       this.emit("rejoined", this.#epoch);
       return true;
     } catch (err) {
-      this.log?.warn({ err: String(err) }, "rejoin failed");
+      this.log?.warn({ err }, "rejoin failed");
       return false;
     }
   }

@@ -19,12 +19,13 @@ export { ensureBuckets } from "./buckets";
 export { envInt, envList } from "./env";
 export {
   connectNats,
+  loggedConnectRetry,
   natsAuthFromEnv,
   NatsAuthConfigError,
   NatsConnectError,
   natsConnectionOptions,
 } from "./nats-connection";
-export type { NatsAuth, NatsAuthRole, NatsTlsFiles } from "./nats-connection";
+export type { ConnectRetry, NatsAuth, NatsAuthRole, NatsTlsFiles } from "./nats-connection";
 export { createRoleKeys, writeNatsAuth } from "./nats-keys";
 export type { NatsAuthFiles, NatsRoleKey } from "./nats-keys";
 export { NATS_USER_ROLES, renderAuthorization, rolePermissions } from "./permissions";

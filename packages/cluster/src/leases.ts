@@ -201,7 +201,7 @@ export class LeaseManager extends EventEmitter<LeaseEvents> {
     try {
       return decodeLeaseRecord(key, entry.value);
     } catch (err) {
-      this.log?.warn({ key, err: String(err) }, "overwriting invalid lease record");
+      this.log?.warn({ key, err }, "overwriting invalid lease record");
       return undefined;
     }
   }

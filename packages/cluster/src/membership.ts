@@ -140,7 +140,7 @@ export class MembershipView extends EventEmitter<MembershipEvents> {
       try {
         this.#apply(entry, bucket);
       } catch (err) {
-        this.log?.error({ err: String(err) }, "membership entry failed");
+        this.log?.error({ err }, "membership entry failed");
       }
       if (entry.revision >= lastSeq) ready();
     }
@@ -197,7 +197,7 @@ export class MembershipView extends EventEmitter<MembershipEvents> {
       const id = `${entry.key}@${entry.revision}`;
       if (!this.#reported.has(id)) {
         this.#reported.add(id);
-        this.log?.warn({ key: entry.key, err: String(err) }, "skipping invalid process record");
+        this.log?.warn({ key: entry.key, err }, "skipping invalid process record");
         this.emit("invalid", entry.key, err as Error);
       }
       return undefined;
@@ -219,7 +219,7 @@ export class MembershipView extends EventEmitter<MembershipEvents> {
       if (tracked.confirming || now < tracked.lastFresh + heartbeatTtlMs + expiryGraceMs) continue;
       tracked.confirming = true;
       this.#confirmExpiry(key, tracked)
-        .catch((err) => this.log?.warn({ key, err: String(err) }, "expiry confirmation failed"))
+        .catch((err) => this.log?.warn({ key, err }, "expiry confirmation failed"))
         .finally(() => (tracked.confirming = false));
     }
   }

@@ -130,10 +130,35 @@ export function natsConnectionOptions(
   return out;
 }
 
+/**
+ * A {@link ConnectRetry} that logs each failed attempt as one warning line
+ * (`cannot connect to NATS at …: connection refused …; retrying in 1000 ms`).
+ */
+export function loggedConnectRetry(
+  log: { warn(fields: object, message: string): void },
+  options: Omit<ConnectRetry, "onRetry"> = {},
+): ConnectRetry {
+  return {
+    ...options,
+    onRetry: ({ attempt, delayMs, error }) =>
+      log.warn(
+        { code: error.code, attempt, retryInMs: delayMs },
+        `${error.message}; retrying in ${delayMs} ms`,
+      ),
+  };
+}
+
 /** A NATS connection that could not be made, with the likely fix in the message. */
 export class NatsConnectError extends Error {
   readonly code = "NATS_CONNECT_FAILED";
   override readonly name = "NatsConnectError";
+
+  /** Nothing reached (refused, unresolvable, timed out), as opposed to a refusal by the server. */
+  get transient(): boolean {
+    return !/authoriz|authentic|user|nkey|credentials|certificate|self[- ]signed|tls|ssl|issuer/i.test(
+      causeMessage(this.cause),
+    );
+  }
 }
 
 /**
@@ -144,12 +169,39 @@ export class NatsConnectError extends Error {
 export async function connectNats(
   auth: NatsAuth | undefined,
   options: NodeConnectionOptions,
+  retry?: ConnectRetry,
 ): Promise<NatsConnection> {
-  try {
-    return await connect(natsConnectionOptions(auth, options));
-  } catch (cause) {
-    throw new NatsConnectError(describeConnectFailure(cause, auth, options.servers), { cause });
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect(natsConnectionOptions(auth, options));
+    } catch (cause) {
+      const error = new NatsConnectError(describeConnectFailure(cause, auth, options.servers), {
+        cause,
+      });
+      const delayMs = Math.min(retry?.maxDelayMs ?? 5000, 250 * 2 ** Math.min(attempt - 1, 10));
+      const giveUp = retry?.giveUpAfterMs ?? Infinity;
+      if (!retry || !error.transient || Date.now() - started + delayMs > giveUp) throw error;
+      retry.onRetry?.({ attempt, delayMs, error });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
   }
+}
+
+/**
+ * Retrying the first connection, for processes that start before their NATS
+ * servers (a container restart, a rolling deploy, `depends_on` without
+ * health): a server that cannot be reached is tried again with backoff
+ * (250 ms doubling up to `maxDelayMs`); a refusal (credentials, TLS) is
+ * final at once.
+ */
+export interface ConnectRetry {
+  /** Called before each wait, with the failure (its message names servers and cause). */
+  onRetry?(info: { attempt: number; delayMs: number; error: NatsConnectError }): void;
+  /** Stop retrying once this long has passed since the first attempt. @default Infinity */
+  giveUpAfterMs?: number;
+  /** Longest wait between attempts. @default 5000 */
+  maxDelayMs?: number;
 }
 
 function describeConnectFailure(

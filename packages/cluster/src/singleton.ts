@@ -28,7 +28,9 @@ export class Singleton extends EventEmitter<SingletonEvents> {
   readonly #onLost = (lease: Lease, reason: string) => {
     if (lease !== this.#lease) return;
     this.#lease = undefined;
-    this.log?.warn({ duty: this.name, reason }, "duty lost");
+    // Released on stop is the normal hand-over; anything else is worth a look.
+    if (reason === "released") this.log?.info({ duty: this.name, reason }, "duty released");
+    else this.log?.warn({ duty: this.name, reason }, "duty lost");
     this.emit("lost", reason);
   };
 
@@ -81,7 +83,7 @@ export class Singleton extends EventEmitter<SingletonEvents> {
   #claimSoon(): void {
     if (!this.#running || this.#lease || this.#claiming) return;
     this.#claiming = this.#claim()
-      .catch((err) => this.log?.warn({ duty: this.name, err: String(err) }, "duty claim failed"))
+      .catch((err) => this.log?.warn({ duty: this.name, err }, "duty claim failed"))
       .finally(() => (this.#claiming = undefined));
   }
 

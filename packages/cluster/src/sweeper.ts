@@ -144,7 +144,7 @@ export class Sweeper {
 
   #track(work: Promise<unknown>): void {
     const tracked = work
-      .catch((err) => this.log?.warn({ err: String(err) }, "sweeper work failed"))
+      .catch((err) => this.log?.warn({ err }, "sweeper work failed"))
       .finally(() => this.#pending.delete(tracked));
     this.#pending.add(tracked);
   }

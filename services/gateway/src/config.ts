@@ -18,6 +18,7 @@ export function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Gat
     heartbeatTags: envList(env.ROOKERY_HEARTBEAT_TAGS),
     host: env.ROOKERY_GATEWAY_HOST || undefined,
     port: int(env, "ROOKERY_GATEWAY_PORT", 0, 65_535),
+    adminPort: int(env, "ROOKERY_ADMIN_PORT", 0, 65_535),
     publicUrl: env.ROOKERY_PUBLIC_URL || undefined,
     secret: env.ROOKERY_TOKEN_SECRET || undefined,
     secrets: tokenSecrets(env.ROOKERY_TOKEN_SECRETS),

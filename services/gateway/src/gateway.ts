@@ -5,7 +5,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { pino, type Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
 import { RoomRouter } from "@rookery/actors";
-import { ClusterMember, connectNats } from "@rookery/cluster";
+import { ClusterMember, connectNats, loggedConnectRetry } from "@rookery/cluster";
 import {
   CloseCode,
   formatRoom,
@@ -25,7 +25,7 @@ import { Connection } from "./connection";
 import type { ConnectionContext, RoomRequestOptions } from "./context";
 import { DemoAssets } from "./demo-assets";
 import type { GatewayRecord } from "./discovery";
-import { handleHttp } from "./http-routes";
+import { handleAdminHttp, handleHttp } from "./http-routes";
 import { LogOnce } from "./limiter";
 import type { LocalRooms } from "./local-rooms";
 import type { Membership } from "./membership";
@@ -56,6 +56,7 @@ export class Gateway implements ConnectionContext {
   #router: RoomRouter | undefined;
   #local: LocalRooms | undefined;
   #http: Server | undefined;
+  #admin: Server | undefined;
   #wss: WebSocketServer | undefined;
   #sweep: NodeJS.Timeout | undefined;
   #draining = false;
@@ -66,6 +67,8 @@ export class Gateway implements ConnectionContext {
   readonly #names: Names;
   url = "";
   port = 0;
+  /** The admin port (`adminPort`), once listening; 0 when there is none. */
+  adminPort = 0;
 
   constructor(options: GatewayOptions) {
     this.options = resolveGatewayOptions(options);
@@ -97,18 +100,26 @@ export class Gateway implements ConnectionContext {
   get roomCount(): number {
     return this.#channels.size;
   }
+  /** In the cluster with a live heartbeat and not draining (`/readyz`). */
+  get ready(): boolean {
+    return this.#httpSource.ready();
+  }
 
   async start(): Promise<void> {
     const { options } = this;
     await this.#listen();
-    this.#nc = await connectNats(options.natsAuth, {
-      servers: options.natsUrl,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-      name: `${options.id}-gateway`,
-      // Async stack traces build an Error per request; a gateway sends thousands a second.
-      noAsyncTraces: true,
-    });
+    this.#nc = await connectNats(
+      options.natsAuth,
+      {
+        servers: options.natsUrl,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        name: `${options.id}-gateway`,
+        // Async stack traces build an Error per request; a gateway sends thousands a second.
+        noAsyncTraces: true,
+      },
+      loggedConnectRetry(this.log),
+    );
     const local = this.#local;
     this.#router = new RoomRouter(this.#nc, {
       prefix: options.prefix,
@@ -261,10 +272,7 @@ export class Gateway implements ConnectionContext {
     const done = this.request(room, request).then(
       () => undefined,
       (error: unknown) =>
-        this.log.warn(
-          { room: formatRoom(room), member, err: String(error) },
-          "disconnect leave failed",
-        ),
+        this.log.warn({ room: formatRoom(room), member, err: error }, "disconnect leave failed"),
     );
     this.#leaving.add(done);
     void done.finally(() => this.#leaving.delete(done));
@@ -279,7 +287,7 @@ export class Gateway implements ConnectionContext {
     });
     this.#http = createServer((req, res) => {
       handleHttp(this.#httpSource, req, res).catch((error: unknown) => {
-        this.log.error({ err: String(error), url: req.url }, "http handler failed");
+        this.log.error({ err: error, url: req.url }, "http handler failed");
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
@@ -289,6 +297,19 @@ export class Gateway implements ConnectionContext {
       this.#http!.listen(options.port, options.host, () => resolve());
     });
     this.port = (this.#http.address() as AddressInfo).port;
+    if (options.adminPort !== undefined) {
+      const admin = createServer((req, res) => {
+        handleAdminHttp(this.#httpSource, req, res).catch(() => {
+          if (!res.headersSent) res.writeHead(500).end();
+        });
+      });
+      this.#admin = admin;
+      await new Promise<void>((resolve, reject) => {
+        admin.once("error", reject);
+        admin.listen(options.adminPort, options.host, () => resolve());
+      });
+      this.adminPort = (admin.address() as AddressInfo).port;
+    }
     const host = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
     this.url = options.publicUrl ?? `ws://${host}:${this.port}${HttpPath.WebSocket}`;
   }
@@ -338,6 +359,7 @@ export class Gateway implements ConnectionContext {
       this.#member?.heartbeat.isAlive() === true,
     liveGateways: (): GatewayRecord[] => this.#member?.view.list("gateway") ?? [],
     roomOwner: async (room: RoomRef) => this.#member?.leases.owner(room.type, room.id),
+    publicMetrics: () => this.options.adminPort === undefined,
     metricsText: async () => ({
       contentType: this.metrics.registry.contentType,
       body: await this.metrics.registry.metrics(),
@@ -370,6 +392,8 @@ export class Gateway implements ConnectionContext {
     for (const ws of this.#wss?.clients ?? []) ws.terminate();
     this.#wss?.close();
     this.#http?.closeAllConnections();
+    this.#admin?.closeAllConnections();
+    this.#admin?.close();
     await new Promise<void>((resolve) =>
       this.#http ? this.#http.close(() => resolve()) : resolve(),
     );

@@ -9,6 +9,8 @@ export interface HttpSource {
   /** The live process owning a room, from its lease (a hint; undefined when none). */
   roomOwner(room: RoomRef): Promise<string | undefined>;
   metricsText(): Promise<{ contentType: string; body: string }>;
+  /** Whether the public port serves `/metrics` (not when an admin port does). */
+  publicMetrics(): boolean;
   /** Demo only: a signed token for a user; undefined when the demo is off. */
   demoToken(user: string, name: string): Promise<string> | undefined;
   /** Demo only: a static asset by name; undefined when absent or the demo is off. */
@@ -37,6 +39,7 @@ export async function handleHttp(
         ? json(res, 200, { status: "ready" })
         : json(res, 503, { status: "not ready" });
     case "/metrics": {
+      if (!source.publicMetrics()) return json(res, 404, { error: "not found" });
       const { contentType, body } = await source.metricsText();
       res.writeHead(200, { "content-type": contentType }).end(body);
       return;
@@ -51,6 +54,25 @@ export async function handleHttp(
   const asset = await source.demoAsset(url.pathname === "/" ? "index.html" : url.pathname.slice(1));
   if (!asset) return json(res, 404, { error: "not found" });
   res.writeHead(200, { "content-type": asset.type }).end(asset.body);
+}
+
+/** The admin port (`ROOKERY_ADMIN_PORT`): `/metrics`, `/healthz`, `/readyz` only. */
+export async function handleAdminHttp(
+  source: HttpSource,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const path = new URL(req.url ?? "/", "http://gateway").pathname;
+  if (req.method !== "GET" && req.method !== "HEAD") return json(res, 405, { error: "GET only" });
+  if (path === "/healthz") return json(res, 200, { status: "ok" });
+  if (path === "/readyz") {
+    return source.ready()
+      ? json(res, 200, { status: "ready" })
+      : json(res, 503, { status: "not ready" });
+  }
+  if (path !== "/metrics") return json(res, 404, { error: "not found" });
+  const { contentType, body } = await source.metricsText();
+  res.writeHead(200, { "content-type": contentType }).end(body);
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -31,6 +31,11 @@ export interface GatewayOptions {
   host?: string;
   /** HTTP/WebSocket port; 0 picks a free one. @default 8080 */
   port?: number;
+  /**
+   * A separate port for `/metrics`, `/healthz` and `/readyz` (0 picks a free
+   * one); the public port then no longer serves `/metrics`. @default none
+   */
+  adminPort?: number;
   /** WebSocket URL clients should use, as announced by discovery. @default "ws://<host>:<port>/ws" */
   publicUrl?: string;
   /**
@@ -81,8 +86,9 @@ export interface GatewayOptions {
 }
 
 export interface ResolvedGatewayOptions extends Required<
-  Omit<GatewayOptions, "limits" | "logger" | "publicUrl" | "secret" | "natsAuth">
+  Omit<GatewayOptions, "limits" | "logger" | "publicUrl" | "secret" | "natsAuth" | "adminPort">
 > {
+  adminPort: number | undefined;
   limits: ResolvedProtocolLimits;
   publicUrl: string | undefined;
   /** The key of tokens without `kid`; undefined when only {@link secrets} are set. */
@@ -109,6 +115,7 @@ export function defaultGatewayOptions(): Omit<ResolvedGatewayOptions, "secret"> 
     heartbeatTags: [],
     host: "0.0.0.0",
     port: 8080,
+    adminPort: undefined,
     publicUrl: undefined,
     secrets: {},
     allowedOrigins: process.env.NODE_ENV === "production" ? [] : ["*"],

@@ -1,7 +1,8 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { ActorHost, type LocalGateway, type RoomDefinition } from "@rookery/actors";
-import { ClusterMember, connectNats } from "@rookery/cluster";
+import { ClusterMember, connectNats, loggedConnectRetry } from "@rookery/cluster";
+import { AdminServer } from "./admin-server";
 import type { NodeConfig } from "./config";
 import { NodeMetrics } from "./metrics";
 
@@ -9,7 +10,8 @@ type AnyDefinition = RoomDefinition<never, never>;
 
 /**
  * The actor node process: joins the cluster, hosts room actors for the room
- * types it knows, serves `/metrics`. `stop()` drains: every room is
+ * types it knows, serves `/metrics`, `/healthz` and `/readyz` on its metrics
+ * port (admin-server.ts). `stop()` drains: every room is
  * snapshotted and released so that its next frame activates it elsewhere.
  */
 export class NodeService {
@@ -18,6 +20,9 @@ export class NodeService {
   #member: ClusterMember | undefined;
   #host: ActorHost | undefined;
   #metrics: NodeMetrics | undefined;
+  #admin: AdminServer | undefined;
+  #started = false;
+  readonly #readiness: (() => boolean)[] = [];
   #stopping: Promise<void> | undefined;
   metricsPort = 0;
 
@@ -34,8 +39,38 @@ export class NodeService {
     return this.#host;
   }
 
+  /**
+   * In the cluster with a live heartbeat, connected, not draining, and every
+   * check added with {@link addReadinessCheck} passes (`/readyz`).
+   */
+  get ready(): boolean {
+    return (
+      this.#started &&
+      !this.#stopping &&
+      this.#nc?.isClosed() === false &&
+      this.#member?.heartbeat.isAlive() === true &&
+      this.#readiness.every((check) => check())
+    );
+  }
+
+  /** Another condition of `/readyz` (the gateway role of a co-located process). */
+  addReadinessCheck(check: () => boolean): void {
+    this.#readiness.push(check);
+  }
+
   async start(): Promise<void> {
     const { config } = this;
+    // The admin port answers first: a node waiting for NATS is alive, not ready.
+    this.#admin = new AdminServer({
+      ready: () => this.ready,
+      metrics: () =>
+        this.#metrics &&
+        this.#metrics.registry
+          .metrics()
+          .then((body) => ({ contentType: this.#metrics!.registry.contentType, body })),
+    });
+    this.metricsPort = await this.#admin.listen(config.metricsPort);
+    const retry = loggedConnectRetry(this.log);
     // A short reconnect wait matters: heartbeats must resume well within the TTL.
     // No async stack traces: they build an Error per request (a measurable cost per input).
     const options = {
@@ -44,12 +79,13 @@ export class NodeService {
       reconnectTimeWait: 250,
       noAsyncTraces: true,
     };
-    this.#nc = await connectNats(config.natsAuth, { ...options, name: `${config.id}-data` });
+    this.#nc = await connectNats(config.natsAuth, { ...options, name: `${config.id}-data` }, retry);
     // Heartbeats get a connection of their own: they must never queue behind room traffic.
-    this.#control = await connectNats(config.natsAuth, {
-      ...options,
-      name: `${config.id}-control`,
-    });
+    this.#control = await connectNats(
+      config.natsAuth,
+      { ...options, name: `${config.id}-control` },
+      retry,
+    );
     this.#member = new ClusterMember(this.#nc, {
       identity: { id: config.id, role: "node", region: config.region },
       cluster: {
@@ -76,7 +112,7 @@ export class NodeService {
     this.#metrics.watchConnection(this.#nc, "data");
     this.#metrics.watchConnection(this.#control, "control");
     await this.#host.start();
-    this.metricsPort = await this.#metrics.listen(config.metricsPort);
+    this.#started = true;
     this.log.info(
       { rooms: this.rooms.map((r) => (r as { type: string }).type), metrics: this.metricsPort },
       "node ready",
@@ -90,12 +126,14 @@ export class NodeService {
   }
 
   async #stop(): Promise<void> {
+    this.log.info({ rooms: this.#host?.size ?? 0 }, "node draining");
     await this.#host?.stop();
     await this.#member?.stop();
     await this.#metrics?.close();
+    await this.#admin?.close();
     await this.#nc?.drain().catch(() => undefined);
     await this.#control?.drain().catch(() => undefined);
-    this.log.info("node stopped");
+    this.log.info("node drained");
   }
 }
 

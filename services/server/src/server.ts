@@ -16,6 +16,7 @@ type AnyDefinition = RoomDefinition<never, never>;
 export class RookeryServer {
   readonly gateway: Gateway | undefined;
   readonly node: NodeService | undefined;
+  readonly #log: Logger;
   #stopping: Promise<void> | undefined;
 
   constructor(
@@ -32,6 +33,9 @@ export class RookeryServer {
     };
     const nodeLog = log.child({ node: config.node.id, component: "node" });
     this.node = roles.node ? new NodeService(config.node, rooms, nodeLog, local) : undefined;
+    // The node role's /readyz stands for the whole process.
+    if (this.node && gateway) this.node.addReadinessCheck(() => gateway.ready);
+    this.#log = log.child({ node: config.node.id });
   }
 
   get id(): string {
@@ -55,7 +59,10 @@ export class RookeryServer {
   }
 
   async #stop(): Promise<void> {
-    await this.gateway?.stop();
+    if (this.gateway) {
+      await this.gateway.stop();
+      this.#log.info({ component: "gateway" }, "gateway drained");
+    }
     await this.node?.stop();
   }
 }
