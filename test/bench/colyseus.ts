@@ -1,21 +1,24 @@
 /**
  * Side by side with Colyseus (issue 11, DESIGN.md "Budgets"): the same
- * party-queue logic on one Colyseus process and on Rookery, measured in the
- * same run, one after the other:
+ * party-queue logic on one Colyseus process and on Rookery, in the same run:
  * - round trip of one client alternating `add` and `remove` until its reply,
  *   on Colyseus; on Rookery co-located (one process that is gateway and node,
  *   the client connected to the room's process, so the input never leaves
  *   it), durable `party` and ephemeral `eparty`; and on today's split shape
  *   (a gateway process and a node process) for reference;
- * - raw JetStream publish-with-ack (fenced like a journal append: message id
- *   and expected last subject sequence, same stream settings, same entry
- *   size) on the same nats-server: the floor of a durable input;
+ * - raw JetStream publish-with-ack (fenced as a journal append is: message id
+ *   and expected last subject sequence, same stream settings, entries of the
+ *   size the durable room journals) on the same nats-server: the floor of a
+ *   durable input;
  * - memory per joined client: 5,000 clients in 50 rooms of 100; what the
  *   server processes retain after a full GC (V8 heap + external buffers),
  *   read through memory-probe.cjs (Rookery co-located: its one process;
  *   split: gateway + node).
- * Last line: one JSON object with the issue-11 ratios.
+ * Every server runs at once and the round trips are taken in BLOCKS
+ * interleaved blocks per system, so a busy spell on this shared machine
+ * falls on all of them alike. Last line: one JSON object with the ratios.
  */
+import { loadavg } from "node:os";
 import { Client as ColyseusClient, type Room as ColyseusRoom } from "colyseus.js";
 import type { WebSocket } from "ws";
 import { connect } from "@nats-io/transport-node";
@@ -34,6 +37,7 @@ import { latencies, report, round } from "./report";
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 5000);
 const ROOMS = 50;
 const ROUNDS = 2000;
+const BLOCKS = 4;
 const WARMUP = 200;
 
 const PROBE = {
@@ -45,6 +49,17 @@ const ROOKERY_ENV = { ROOKERY_IDLE_MS: "0", ...BENCH_ROOMS, ...UNLIMITED_RATE, .
 interface Latency {
   p50: number;
   p99: number;
+}
+
+interface Memory {
+  perClient: number;
+  parts: number[];
+}
+
+/** One sequential requester: `round()` is one request until its reply. */
+interface Pinger {
+  round(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** Retained memory of a probed child after a full GC: V8 heap plus external buffers (sockets). */
@@ -60,44 +75,34 @@ async function retained(child: ChildHandle): Promise<number> {
   return m.heapUsed + m.external;
 }
 
-async function colyseus() {
-  const server = await spawnChild({
-    script: new URL("./colyseus-server.ts", import.meta.url).pathname,
-    env: PROBE,
-  });
-  try {
-    const { port } = JSON.parse(await server.waitForLine(/"event":"ready"/, 20_000)) as {
-      port: number;
-    };
-    const url = `ws://127.0.0.1:${port}`;
-    const before = await retained(server);
-    const rooms: ColyseusRoom[] = [];
-    for (let i = 0; i < CLIENTS; i += 100) {
-      const batch = Array.from({ length: 100 }, () =>
-        new ColyseusClient(url).joinOrCreate("party"),
-      );
-      rooms.push(...(await Promise.all(batch)));
-    }
-    const perClient = ((await retained(server)) - before) / rooms.length;
-    for (const room of rooms) await room.leave().catch(() => undefined);
-    const solo = await new ColyseusClient(url).create("party");
-    let resolve: ((body: { id: string }) => void) | undefined;
-    solo.onMessage("ack", (body: { id: string }) => resolve?.(body));
-    solo.onMessage("queue", () => undefined);
-    const times: number[] = [];
-    let id = "";
-    for (let i = 0; i < ROUNDS + WARMUP; i++) {
-      const started = performance.now();
-      const reply = new Promise<{ id: string }>((r) => (resolve = r));
-      solo.send(i % 2 === 0 ? "add" : "remove", i % 2 === 0 ? { title: "song" } : { id });
-      id = (await reply).id;
-      if (i >= WARMUP) times.push(performance.now() - started);
-    }
-    await solo.leave();
-    return { perClient, ...latencies(times, 3) };
-  } finally {
-    await server.kill("SIGKILL");
+async function colyseusMemory(server: ChildHandle, url: string): Promise<Memory> {
+  const before = await retained(server);
+  const rooms: ColyseusRoom[] = [];
+  for (let i = 0; i < CLIENTS; i += 100) {
+    const batch = Array.from({ length: 100 }, () => new ColyseusClient(url).joinOrCreate("party"));
+    rooms.push(...(await Promise.all(batch)));
   }
+  const perClient = ((await retained(server)) - before) / rooms.length;
+  for (const room of rooms) await room.leave().catch(() => undefined);
+  return { perClient, parts: [perClient] };
+}
+
+async function colyseusPinger(url: string): Promise<Pinger> {
+  const solo = await new ColyseusClient(url).create("party");
+  let resolve: ((body: { id: string }) => void) | undefined;
+  solo.onMessage("ack", (body: { id: string }) => resolve?.(body));
+  solo.onMessage("queue", () => undefined);
+  let id = "";
+  return {
+    round: async () => {
+      const reply = new Promise<{ id: string }>((r) => (resolve = r));
+      if (id === "") solo.send("add", { title: "song" });
+      else solo.send("remove", { id });
+      const acked = (await reply).id;
+      id = id === "" ? acked : "";
+    },
+    close: async () => void (await solo.leave()),
+  };
 }
 
 /**
@@ -105,7 +110,7 @@ async function colyseus() {
  * ROOMS durable party rooms through `url`, charged to `children` (the
  * processes that serve them), each read after a full GC.
  */
-async function memoryPerClient(url: string, children: ChildHandle[], tag: string) {
+async function rookeryMemory(url: string, children: ChildHandle[], tag: string): Promise<Memory> {
   const before = await Promise.all(children.map(retained));
   const sockets: WebSocket[] = [];
   const roomOf = (i: number): RoomRef => ({ type: "party", id: `${tag}${i % ROOMS}` });
@@ -125,33 +130,32 @@ async function memoryPerClient(url: string, children: ChildHandle[], tag: string
   return { perClient: parts.reduce((a, b) => a + b, 0), parts };
 }
 
-/** One client alternating `add` and `remove` in `room`, each until its ack. */
-async function roundTrip(url: string, room: RoomRef): Promise<Latency> {
+/** One raw protocol client alternating `add` and `remove` in `room`, each until its ack. */
+async function rookeryPinger(url: string, room: RoomRef): Promise<Pinger> {
   const solo = await joinedClient(url, `solo-${room.type}-${room.id}`, room);
-  const times: number[] = [];
+  let seq = 0;
   let id = "";
-  for (let i = 0; i < ROUNDS + WARMUP; i++) {
-    const started = performance.now();
-    const seq = i + 1;
-    const reply = new Promise<string>((resolve) => {
-      const onMessage = (data: Buffer) => {
-        const f = decodeServerFrame(data);
-        if (!f.ok || f.frame.k !== ServerKind.Ack || f.frame.seq !== seq) return;
-        solo.off("message", onMessage);
-        // A resent input (its first reply was late) is acknowledged `dup`, without a result.
-        resolve((f.frame.result as { id?: string } | undefined)?.id ?? "");
-      };
-      solo.on("message", onMessage);
-    });
-    const adding = id === "";
-    const [kind, body] = adding ? ["add", { title: "song" }] : ["remove", { id }];
-    solo.send(encodeFrame({ k: ClientKind.Input, room, seq, type: kind, body }));
-    const result = await reply;
-    id = adding ? result : "";
-    if (i >= WARMUP) times.push(performance.now() - started);
-  }
-  solo.terminate();
-  return latencies(times, 3);
+  return {
+    round: async () => {
+      const mine = ++seq;
+      const reply = new Promise<string>((resolve) => {
+        const onMessage = (data: Buffer) => {
+          const f = decodeServerFrame(data);
+          if (!f.ok || f.frame.k !== ServerKind.Ack || f.frame.seq !== mine) return;
+          solo.off("message", onMessage);
+          // A resent input (its first reply was late) is acknowledged `dup`, without a result.
+          resolve((f.frame.result as { id?: string } | undefined)?.id ?? "");
+        };
+        solo.on("message", onMessage);
+      });
+      const adding = id === "";
+      const [type, body] = adding ? ["add", { title: "song" }] : ["remove", { id }];
+      solo.send(encodeFrame({ k: ClientKind.Input, room, seq: mine, type, body }));
+      const result = await reply;
+      id = adding ? result : "";
+    },
+    close: async () => void solo.terminate(),
+  };
 }
 
 /**
@@ -159,28 +163,23 @@ async function roundTrip(url: string, room: RoomRef): Promise<Latency> {
  * is (message id, expected last subject sequence), to a stream made as the
  * journal stream is (file storage, one replica, direct gets), `bytes` each.
  */
-async function jetStreamFloor(natsUrl: string, bytes: number): Promise<Latency> {
+async function jetStreamPinger(natsUrl: string, bytes: number): Promise<Pinger> {
   const nc = await connect({ servers: natsUrl });
-  try {
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: "bench_floor", subjects: ["bench_floor.>"], allow_direct: true });
-    const js = jetstream(nc);
-    const payload = new Uint8Array(bytes).fill(7);
-    const times: number[] = [];
-    let last = 0;
-    for (let i = 0; i < ROUNDS + WARMUP; i++) {
-      const started = performance.now();
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: "bench_floor", subjects: ["bench_floor.>"], allow_direct: true });
+  const js = jetstream(nc);
+  const payload = new Uint8Array(bytes).fill(7);
+  let last = 0;
+  return {
+    round: async () => {
       const ack = await js.publish("bench_floor.journal.party.solo", payload, {
         msgID: `floor:${last}`,
         expect: { lastSubjectSequence: last },
       });
       last = ack.seq;
-      if (i >= WARMUP) times.push(performance.now() - started);
-    }
-    return latencies(times, 3);
-  } finally {
-    await nc.close();
-  }
+    },
+    close: () => nc.close(),
+  };
 }
 
 /** Average bytes of a journal entry in a Rookery prefix's journal stream. */
@@ -195,24 +194,46 @@ async function journalEntryBytes(natsUrl: string, prefix: string): Promise<numbe
   }
 }
 
-async function rookery() {
+/** WARMUP rounds each, then ROUNDS in BLOCKS blocks, the systems taking turns. */
+async function interleaved(pingers: Record<string, Pinger>): Promise<Record<string, Latency>> {
+  const times: Record<string, number[]> = {};
+  for (const [name, p] of Object.entries(pingers)) {
+    times[name] = [];
+    for (let i = 0; i < WARMUP; i++) await p.round();
+  }
+  for (let b = 0; b < BLOCKS; b++) {
+    for (const [name, p] of Object.entries(pingers)) {
+      for (let i = 0; i < ROUNDS / BLOCKS; i++) {
+        const started = performance.now();
+        await p.round();
+        times[name]!.push(performance.now() - started);
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(times).map(([name, t]) => [name, latencies(t, 3)]));
+}
+
+export async function runColyseus(): Promise<void> {
+  const loadBefore = round(loadavg()[0]!, 1);
   const nats = await startNatsServer();
   const children: ChildHandle[] = [];
+  const pingers: Record<string, Pinger> = {};
   try {
+    const cy = await spawnChild({
+      script: new URL("./colyseus-server.ts", import.meta.url).pathname,
+      env: PROBE,
+    });
+    children.push(cy);
+    const { port } = JSON.parse(await cy.waitForLine(/"event":"ready"/, 20_000)) as {
+      port: number;
+    };
+    const cyUrl = `ws://127.0.0.1:${port}`;
+    const cyMemory = await colyseusMemory(cy, cyUrl);
+
     // Co-located: one process, gateway and node; its rooms are placed on it.
     const co = await startServerProcess(nats.url, "bench_co", "co-1", ROOKERY_ENV);
     children.push(co.child);
-    const coHttp = `http://127.0.0.1:${co.port}`;
-    const coMemory = await memoryPerClient(co.url, [co.child], "c");
-    const pathsBefore = await requestPaths(co.port);
-    const durable = await roundTrip(co.url, { type: "party", id: "solo-d" });
-    const ephemeral = await roundTrip(co.url, { type: "eparty", id: "solo-e" });
-    const pathsAfter = await requestPaths(co.port);
-    const owner = await discover(coHttp, { type: "party", id: "solo-d" });
-    if (owner !== co.url) throw new Error(`/discover names ${owner}, not the room's process`);
-    const entryBytes = await journalEntryBytes(nats.url, "bench_co");
-    const floor = await jetStreamFloor(nats.url, entryBytes);
-
+    const coMemory = await rookeryMemory(co.url, [co.child], "c");
     // Split shape, for reference: a node process and a gateway process.
     const node = await startNode(nats.url, "bench_split", "split-node", ROOKERY_ENV);
     children.push(node);
@@ -221,37 +242,55 @@ async function rookery() {
       ...PROBE,
     });
     children.push(gw.child);
-    const splitMemory = await memoryPerClient(gw.url, [gw.child, node], "s");
-    const splitDurable = await roundTrip(gw.url, { type: "party", id: "solo-d" });
-    const splitEphemeral = await roundTrip(gw.url, { type: "eparty", id: "solo-e" });
-    return {
-      co: {
-        memory: coMemory,
-        durable,
-        ephemeral,
+    const splitMemory = await rookeryMemory(gw.url, [gw.child, node], "s");
+
+    pingers.colyseus = await colyseusPinger(cyUrl);
+    pingers.coEphemeral = await rookeryPinger(co.url, { type: "eparty", id: "solo-e" });
+    pingers.coDurable = await rookeryPinger(co.url, { type: "party", id: "solo-d" });
+    pingers.splitEphemeral = await rookeryPinger(gw.url, { type: "eparty", id: "solo-e" });
+    pingers.splitDurable = await rookeryPinger(gw.url, { type: "party", id: "solo-d" });
+    // The floor's entries are as large as the durable room's journal entries.
+    for (let i = 0; i < 20; i++) await pingers.coDurable.round();
+    const entryBytes = await journalEntryBytes(nats.url, "bench_co");
+    pingers.jetStream = await jetStreamPinger(nats.url, entryBytes);
+
+    const pathsBefore = await requestPaths(co.port);
+    const rtt = await interleaved(pingers);
+    const pathsAfter = await requestPaths(co.port);
+    const owner = await discover(`http://127.0.0.1:${co.port}`, { type: "party", id: "solo-d" });
+    if (owner !== co.url) throw new Error(`/discover names ${owner}, not the room's process`);
+    printReport({
+      rtt,
+      cyMemory,
+      coMemory,
+      splitMemory,
+      entryBytes,
+      coRequests: {
         local: pathsAfter.local - pathsBefore.local,
         nats: pathsAfter.nats - pathsBefore.nats,
       },
-      split: { memory: splitMemory, durable: splitDurable, ephemeral: splitEphemeral },
-      floor,
-      entryBytes,
-    };
+      load: { before: loadBefore, after: round(loadavg()[0]!, 1) },
+    });
   } finally {
+    for (const p of Object.values(pingers)) await p.close().catch(() => undefined);
     for (const child of children) await child.kill("SIGKILL");
     await nats.stop();
   }
 }
 
-export async function runColyseus(): Promise<void> {
-  const c = await colyseus();
-  const r = await rookery();
-  const durableFloor = c.p50 + 1.2 * r.floor.p50;
-  const row = (
-    system: string,
-    x: Latency,
-    memory?: { perClient: number; parts: number[] },
-    partNames: string[] = [],
-  ) => ({
+function printReport(r: {
+  rtt: Record<string, Latency>;
+  cyMemory: Memory;
+  coMemory: Memory;
+  splitMemory: Memory;
+  entryBytes: number;
+  coRequests: { local: number; nats: number };
+  load: { before: number; after: number };
+}) {
+  const c = r.rtt.colyseus!;
+  const floor = r.rtt.jetStream!;
+  const durableFloor = c.p50 + 1.2 * floor.p50;
+  const row = (system: string, x: Latency, memory?: Memory, partNames: string[] = []) => ({
     system,
     rtt_p50_ms: x.p50,
     rtt_p99_ms: x.p99,
@@ -263,20 +302,19 @@ export async function runColyseus(): Promise<void> {
         ? partNames.map((n, i) => `${n} ${Math.round(memory.parts[i]!)}`).join(", ")
         : "",
   });
-  const colyseusMemory = { perClient: c.perClient, parts: [c.perClient] };
   report(
-    `round trip and memory side by side with Colyseus (${CLIENTS} clients in ${ROOMS} rooms; add/remove round trip, ${ROUNDS} rounds)`,
+    `round trip and memory side by side with Colyseus (${CLIENTS} clients in ${ROOMS} rooms; add/remove round trip, ${ROUNDS} rounds in ${BLOCKS} interleaved blocks)`,
     [
-      row("colyseus 0.16, 1 process", c, colyseusMemory),
-      row("rookery co-located, ephemeral eparty", r.co.ephemeral),
-      row("rookery co-located, durable party", r.co.durable, r.co.memory),
-      row("rookery split (gateway + node), ephemeral", r.split.ephemeral),
-      row("rookery split (gateway + node), durable", r.split.durable, r.split.memory, [
+      row("colyseus 0.16, 1 process", c, r.cyMemory),
+      row("rookery co-located, ephemeral eparty", r.rtt.coEphemeral!),
+      row("rookery co-located, durable party", r.rtt.coDurable!, r.coMemory),
+      row("rookery split (gateway + node), ephemeral", r.rtt.splitEphemeral!),
+      row("rookery split (gateway + node), durable", r.rtt.splitDurable!, r.splitMemory, [
         "gateway",
         "node",
       ]),
       {
-        ...row(`raw JetStream publish-ack (${r.entryBytes} B, fenced)`, r.floor),
+        ...row(`raw JetStream publish-ack (${r.entryBytes} B, fenced)`, floor),
         p50_vs_colyseus: "",
         p99_vs_colyseus: "",
       },
@@ -291,22 +329,24 @@ export async function runColyseus(): Promise<void> {
       },
     ],
     {
-      coLocatedRequests: { local: r.co.local, nats: r.co.nats },
-      jetStreamPublishAck: r.floor,
+      loadAverage1m: r.load,
+      coLocatedRequests: r.coRequests,
+      jetStreamPublishAck: floor,
       splitShape: {
-        ephemeralP50Ratio: round(r.split.ephemeral.p50 / c.p50, 2),
-        durableP50OverFloor: round(r.split.durable.p50 / durableFloor, 2),
-        memoryRatio: round(r.split.memory.perClient / c.perClient, 2),
+        ephemeralP50Ratio: round(r.rtt.splitEphemeral!.p50 / c.p50, 2),
+        ephemeralP99Ratio: round(r.rtt.splitEphemeral!.p99 / c.p99, 2),
+        durableP50OverFloor: round(r.rtt.splitDurable!.p50 / durableFloor, 2),
+        memoryRatio: round(r.splitMemory.perClient / r.cyMemory.perClient, 2),
       },
     },
   );
   // The issue-11 targets (Rookery co-located / Colyseus 1 process): the last line.
   console.log(
     JSON.stringify({
-      ephemeralP50Ratio: round(r.co.ephemeral.p50 / c.p50, 2),
-      ephemeralP99Ratio: round(r.co.ephemeral.p99 / c.p99, 2),
-      durableP50OverFloor: round(r.co.durable.p50 / durableFloor, 2),
-      memoryRatio: round(r.co.memory.perClient / c.perClient, 2),
+      ephemeralP50Ratio: round(r.rtt.coEphemeral!.p50 / c.p50, 2),
+      ephemeralP99Ratio: round(r.rtt.coEphemeral!.p99 / c.p99, 2),
+      durableP50OverFloor: round(r.rtt.coDurable!.p50 / durableFloor, 2),
+      memoryRatio: round(r.coMemory.perClient / r.cyMemory.perClient, 2),
     }),
   );
 }

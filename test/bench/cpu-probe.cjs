@@ -1,9 +1,10 @@
 /* global process, require */
 // Preloaded into benchmark children (NODE_OPTIONS="--require …/cpu-probe.cjs",
-// CPU_PROFILE_DIR=<dir>) where `--cpu-prof` is refused in NODE_OPTIONS: profiles the
-// whole life of the process with the inspector and writes
-// <dir>/<pid>.cpuprofile on exit (open it in Chrome DevTools, or summarise it
-// with `node test/bench/profile-top.ts <file>`). Only a clean exit writes it.
+// CPU_PROFILE_DIR=<dir>), since `--cpu-prof` is refused in NODE_OPTIONS: a V8
+// CPU profile through the inspector. The first SIGWINCH starts it (so start-up
+// and warm-up are left out), the second writes <dir>/<pid>.cpuprofile (open it
+// in Chrome DevTools, or summarise it with
+// `node --import tsx test/bench/profile-top.ts <file>`).
 const inspector = require("node:inspector");
 const { writeFileSync } = require("node:fs");
 const { join } = require("node:path");
@@ -14,11 +15,18 @@ if (dir) {
   session.connect();
   session.post("Profiler.enable");
   session.post("Profiler.setSamplingInterval", { interval: 500 });
-  session.post("Profiler.start");
-  process.on("exit", () => {
-    // The in-thread session answers synchronously, so this runs before the exit.
-    session.post("Profiler.stop", (err, result) => {
-      if (!err) writeFileSync(join(dir, `${process.pid}.cpuprofile`), JSON.stringify(result.profile));
-    });
+  let state = "idle";
+  process.on("SIGWINCH", () => {
+    if (state === "idle") {
+      state = "running";
+      session.post("Profiler.start");
+    } else if (state === "running") {
+      state = "written";
+      // The in-thread session answers synchronously.
+      session.post("Profiler.stop", (err, result) => {
+        if (!err)
+          writeFileSync(join(dir, `${process.pid}.cpuprofile`), JSON.stringify(result.profile));
+      });
+    }
   });
 }

@@ -24,8 +24,11 @@
  */
 import { createServer, connect as tcpConnect } from "node:net";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { loadavg } from "node:os";
 import { Client as ColyseusClient, type Room as ColyseusRoom } from "colyseus.js";
-import { spawnChild, startNatsServer, type ChildHandle } from "@rookery/testkit";
+import { spawnChild, startNatsServer, until, type ChildHandle } from "@rookery/testkit";
 import { startServerProcess } from "../../services/server/test/servers";
 import { BENCH_ROOMS, UNLIMITED_RATE } from "./bench-rooms";
 import { CpuMeter } from "./cpu";
@@ -35,6 +38,7 @@ import { latencies, report, round } from "./report";
 const CLIENTS = 100;
 const ROOMS = 10;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const WARMUP_SECONDS = 2;
 /** Inputs per second per client, one step each (BENCH_RATES=10,20 for a quick run). */
 const RATES = (process.env.BENCH_RATES ?? "10,20,30,40,50,60,80").split(",").map(Number);
 /** Kept up with: at least this share of the offered inputs acked per second, none lost, p99 under P99_LIMIT_MS. */
@@ -43,10 +47,14 @@ const P99_LIMIT_MS = 250;
 /** Acks still missing this long after the last send count as lost. */
 const DRAIN_MS = 2000;
 const REDIS = process.env.BENCH_REDIS ?? "127.0.0.1:6379";
-/** Which shapes to run (BENCH_SHAPES=rookery to profile one; ratios need colyseus1). */
+/**
+ * Which shapes to run: colyseus1, colyseus2, rookery (both room types),
+ * rookeryEphemeral, rookeryDurable (BENCH_SHAPES=rookeryEphemeral to profile
+ * one; the ratios need colyseus1).
+ */
 const SHAPES = new Set((process.env.BENCH_SHAPES ?? "colyseus1,colyseus2,rookery").split(","));
 const NOT_RUN = RATES.map(() => undefined);
-/** BENCH_CPU_PROF=<dir>: server processes are profiled (cpu-probe.cjs) and stop with SIGTERM. */
+/** BENCH_CPU_PROF=<dir>: server processes are profiled (cpu-probe.cjs), written to <dir> at the end. */
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 const PROFILED: Record<string, string> = CPU_PROF
   ? {
@@ -69,7 +77,7 @@ interface Step {
   p99: number;
   /** Inputs never acked within DRAIN_MS, plus inputs answered with an error. */
   errors: number;
-  /** Error frames by code, and `lost` (never answered). */
+  /** Error frames by code, and `unanswered` (no ack DRAIN_MS after the last send). */
   errorCodes: Record<string, number>;
   keptUp: boolean;
   /** CPU seconds of every server process over the step. */
@@ -79,6 +87,8 @@ interface Step {
   /** CPU seconds of the load generator (this process) over the step. */
   generatorCpu: number;
   seconds: number;
+  /** 1-minute load average at the end of the step (this machine is shared; 2 cores). */
+  load1: number;
 }
 
 const COLYSEUS_ROOM_DATA = 13;
@@ -90,7 +100,8 @@ interface WebSocketLike {
 /** A colyseus.js client of the party room: acks come back in send order, so a FIFO pairs them. */
 class ColyseusPlayer implements Player {
   readonly #sent: { at: number; add: boolean }[] = [];
-  #added = "";
+  /** Items added (acked) and not yet removed: removed first, as the Rookery player does. */
+  readonly #added: string[] = [];
   readonly errors = 0;
 
   constructor(
@@ -101,7 +112,7 @@ class ColyseusPlayer implements Player {
       const sent = this.#sent.shift();
       if (!sent) return;
       onAck(performance.now() - sent.at);
-      this.#added = sent.add ? body.id : "";
+      if (sent.add) this.#added.push(body.id);
     });
     room.onMessage("queue", () => undefined);
     // The room's broadcasts are dropped before colyseus.js decodes them (ROOM_DATA, then the
@@ -120,10 +131,10 @@ class ColyseusPlayer implements Player {
   }
 
   send(): void {
-    const add = this.#added === "";
-    this.#sent.push({ at: performance.now(), add });
-    if (add) this.room.send("add", { title: "load" });
-    else this.room.send("remove", { id: this.#added });
+    const id = this.#added.shift();
+    this.#sent.push({ at: performance.now(), add: id === undefined });
+    if (id === undefined) this.room.send("add", { title: "load" });
+    else this.room.send("remove", { id });
   }
 }
 
@@ -143,26 +154,27 @@ async function measure(
   players: Player[],
   times: number[],
   rate: number,
+  seconds: number,
   pids: Record<string, number>,
 ): Promise<Step> {
   const meter = new CpuMeter(pids);
   meter.start();
   const started = performance.now();
-  const endAt = started + SECONDS * 1000;
+  const endAt = started + seconds * 1000;
   await Promise.all(players.map((p) => drive(p, rate, endAt)));
   const drainUntil = performance.now() + DRAIN_MS;
   while (players.some((p) => p.outstanding > 0) && performance.now() < drainUntil) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  const seconds = (performance.now() - started) / 1000;
+  const elapsed = (performance.now() - started) / 1000;
   const cpu = meter.stop();
   const offered = CLIENTS * rate;
-  const ackedPerSec = times.length / seconds;
+  const ackedPerSec = times.length / elapsed;
   const errors = players.reduce((n, p) => n + p.outstanding + p.errors, 0);
   const { p50, p99 } = latencies(times, 2);
   const errorCodes: Record<string, number> = {};
   const lost = players.reduce((n, p) => n + p.outstanding, 0);
-  if (lost > 0) errorCodes.lost = lost;
+  if (lost > 0) errorCodes.unanswered = lost;
   for (const p of players) {
     for (const [code, n] of Object.entries(p.errorCodes ?? {})) {
       errorCodes[code] = (errorCodes[code] ?? 0) + n;
@@ -182,30 +194,49 @@ async function measure(
       Object.entries(cpu.perProcess).map(([name, s]) => [name, round(s, 2)]),
     ),
     generatorCpu: round(cpu.generator, 2),
-    seconds: round(seconds, 2),
+    seconds: round(elapsed, 2),
+    load1: round(loadavg()[0]!, 1),
   };
 }
 
+type StepFn = (rate: number, seconds: number) => Promise<Step>;
+
 /**
- * Runs `step` for each rate, stopping once two steps in a row are not kept
- * up with (a saturated system only gets slower; the table shows "-" after).
+ * Runs every shape's steps interleaved (rate by rate, the shapes taking
+ * turns), so a busy spell on this shared machine falls on all of them alike.
+ * A shape stops once two of its steps in a row are not kept up with (a
+ * saturated system only gets slower; the table shows "-" after).
  */
-async function stepped(step: (rate: number) => Promise<Step>): Promise<(Step | undefined)[]> {
-  const steps: (Step | undefined)[] = [];
-  let misses = 0;
+async function steppedTogether(
+  shapes: Record<string, StepFn>,
+  onWarm: () => void,
+): Promise<Record<string, (Step | undefined)[]>> {
+  // Warm-up (JIT, connection pools, first activations), not reported.
+  for (const step of Object.values(shapes)) await step(RATES[0]!, WARMUP_SECONDS);
+  onWarm();
+  const steps: Record<string, (Step | undefined)[]> = {};
+  const misses: Record<string, number> = {};
   for (const rate of RATES) {
-    if (misses >= 2) {
-      steps.push(undefined);
-      continue;
+    for (const [name, step] of Object.entries(shapes)) {
+      const list = (steps[name] ??= []);
+      if ((misses[name] ?? 0) >= 2) {
+        list.push(undefined);
+        continue;
+      }
+      const s = await step(rate, SECONDS);
+      list.push(s);
+      misses[name] = s.keptUp ? 0 : (misses[name] ?? 0) + 1;
     }
-    const s = await step(rate);
-    steps.push(s);
-    misses = s.keptUp ? 0 : misses + 1;
   }
   return steps;
 }
 
-async function colyseusStep(endpoints: string[], rate: number, pids: Record<string, number>) {
+async function colyseusStep(
+  endpoints: string[],
+  rate: number,
+  seconds: number,
+  pids: Record<string, number>,
+) {
   const times: number[] = [];
   const players: ColyseusPlayer[] = [];
   const ids = Array.from({ length: ROOMS }, () => "");
@@ -218,19 +249,35 @@ async function colyseusStep(endpoints: string[], rate: number, pids: Record<stri
     players.push(new ColyseusPlayer(room, (ms) => times.push(ms)));
   }
   try {
-    return await measure(players, times, rate, pids);
+    return await measure(players, times, rate, seconds, pids);
   } finally {
     await Promise.all(players.map((p) => p.room.leave().catch(() => undefined)));
   }
 }
 
-/** `signal`, then SIGKILL if the child has not exited within 10 s. */
-async function stop(child: ChildHandle, signal: NodeJS.Signals): Promise<void> {
+/**
+ * `signal`, then SIGKILL if the child has not exited within 10 s. When
+ * profiling, first has the child write its profile (cpu-probe.cjs).
+ */
+async function stop(child: ChildHandle, how: NodeJS.Signals): Promise<void> {
+  if (CPU_PROF) {
+    signal(child, "SIGWINCH"); // the second: write the profile
+    const file = join(CPU_PROF, `${child.pid}.cpuprofile`);
+    await until(() => existsSync(file), 10_000, "profile").catch(() => undefined);
+  }
   const timer = setTimeout(() => void child.kill("SIGKILL"), 10_000);
   try {
-    await child.kill(signal);
+    await child.kill(how);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+function signal(child: ChildHandle, name: NodeJS.Signals): void {
+  try {
+    process.kill(child.pid, name);
+  } catch {
+    // already gone
   }
 }
 
@@ -267,9 +314,26 @@ async function redisPid(): Promise<number> {
   return Number(/process_id:(\d+)/.exec(info)![1]);
 }
 
-async function colyseus(processes: 1 | 2): Promise<(Step | undefined)[]> {
+interface Started {
+  steps: Record<string, StepFn>;
+  /** Server processes of the shape (profiled with BENCH_CPU_PROF). */
+  children: ChildHandle[];
+  stop(): Promise<void>;
+}
+
+/** Colyseus with 1 process, or 2 on Redis (each matchmaking, rooms spread by Colyseus). */
+async function startColyseus(name: string, processes: 1 | 2): Promise<Started> {
   const prefix = `rookery-bench-${randomBytes(4).toString("hex")}:`;
   const servers: ChildHandle[] = [];
+  const stopAll = async () => {
+    // SIGTERM: Colyseus removes its rooms and process from Redis on a graceful shutdown.
+    await Promise.all(servers.map((s) => stop(s, "SIGTERM")));
+    if (processes > 1) {
+      const script =
+        "for _,k in ipairs(redis.call('keys', ARGV[1])) do redis.call('del', k) end return 1";
+      await redisCommand(["EVAL", script, "0", `${prefix}*`]).catch(() => undefined);
+    }
+  };
   try {
     for (let i = 0; i < processes; i++) {
       const env: Record<string, string> =
@@ -299,15 +363,14 @@ async function colyseus(processes: 1 | 2): Promise<(Step | undefined)[]> {
     );
     if (processes > 1) pids.redis = await redisPid();
     const endpoints = ports.map((p) => `ws://127.0.0.1:${p}`);
-    return await stepped((rate) => colyseusStep(endpoints, rate, pids));
-  } finally {
-    // SIGTERM: Colyseus removes its rooms and process from Redis on a graceful shutdown.
-    await Promise.all(servers.map((s) => stop(s, "SIGTERM")));
-    if (processes > 1) {
-      const script =
-        "for _,k in ipairs(redis.call('keys', ARGV[1])) do redis.call('del', k) end return 1";
-      await redisCommand(["EVAL", script, "0", `${prefix}*`]).catch(() => undefined);
-    }
+    return {
+      steps: { [name]: (rate, seconds) => colyseusStep(endpoints, rate, seconds, pids) },
+      children: servers,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
   }
 }
 
@@ -322,6 +385,7 @@ async function rookeryStep(
   servers: RookeryProcess[],
   type: string,
   rate: number,
+  seconds: number,
   pids: Record<string, number>,
   misrouted: { count: number },
 ) {
@@ -348,7 +412,7 @@ async function rookeryStep(
     );
   }
   try {
-    return await measure(players, times, rate, pids);
+    return await measure(players, times, rate, seconds, pids);
   } finally {
     await Promise.all(
       players.map((p) =>
@@ -360,13 +424,14 @@ async function rookeryStep(
   }
 }
 
-async function rookery(): Promise<{
-  ephemeral: (Step | undefined)[];
-  durable: (Step | undefined)[];
-  misrouted: number;
-}> {
+/** Rookery co-located: one nats-server, two processes that are each gateway and node. */
+async function startRookery(misrouted: { count: number }): Promise<Started> {
   const nats = await startNatsServer();
   const children: ChildHandle[] = [];
+  const stopAll = async () => {
+    for (const child of children) await stop(child, "SIGKILL");
+    await nats.stop();
+  };
   try {
     const env = { ROOKERY_IDLE_MS: "0", ...BENCH_ROOMS, ...UNLIMITED_RATE, ...PROFILED };
     const servers: RookeryProcess[] = [];
@@ -380,16 +445,18 @@ async function rookery(): Promise<{
       server2: servers[1]!.child.pid,
       nats: nats.pid!,
     };
-    const misrouted = { count: 0 };
-    const ephemeral = await stepped((rate) =>
-      rookeryStep(servers, "eparty", rate, pids, misrouted),
-    );
-    const durable = await stepped((rate) => rookeryStep(servers, "party", rate, pids, misrouted));
-    return { ephemeral, durable, misrouted: misrouted.count };
-  } finally {
-    // A profile is written on a clean exit only (SIGTERM drains, then exits).
-    for (const child of children) await stop(child, CPU_PROF ? "SIGTERM" : "SIGKILL");
-    await nats.stop();
+    const shape =
+      (type: string): StepFn =>
+      (rate, seconds) =>
+        rookeryStep(servers, type, rate, seconds, pids, misrouted);
+    return {
+      steps: { rookeryEphemeral: shape("eparty"), rookeryDurable: shape("party") },
+      children,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
   }
 }
 
@@ -414,18 +481,47 @@ function atCommonStep(base: (Step | undefined)[], other: (Step | undefined)[]) {
   return { offered: 0, cpuPerInputRatio: NaN, p99Ratio: NaN };
 }
 
+const SHAPE_NAMES: Record<string, string> = {
+  colyseus1: "colyseus 0.16, 1 process",
+  colyseus2: "colyseus 0.16, 2 processes + redis",
+  rookeryEphemeral: "rookery co-located x2, ephemeral",
+  rookeryDurable: "rookery co-located x2, durable",
+};
+
 export async function runLoadBench(): Promise<void> {
-  const c1 = SHAPES.has("colyseus1") ? await colyseus(1) : NOT_RUN;
-  const c2 = SHAPES.has("colyseus2") ? await colyseus(2) : NOT_RUN;
-  const r = SHAPES.has("rookery")
-    ? await rookery()
-    : { ephemeral: NOT_RUN, durable: NOT_RUN, misrouted: 0 };
-  const systems: [string, (Step | undefined)[]][] = [
-    ["colyseus 0.16, 1 process", c1],
-    ["colyseus 0.16, 2 processes + redis", c2],
-    ["rookery co-located x2, ephemeral", r.ephemeral],
-    ["rookery co-located x2, durable", r.durable],
-  ];
+  const misrouted = { count: 0 };
+  const started: Started[] = [];
+  let results: Record<string, (Step | undefined)[]>;
+  try {
+    if (SHAPES.has("colyseus1")) started.push(await startColyseus("colyseus1", 1));
+    if (SHAPES.has("colyseus2")) started.push(await startColyseus("colyseus2", 2));
+    const rookery = [...SHAPES].some((name) => name.startsWith("rookery"));
+    if (rookery) started.push(await startRookery(misrouted));
+    const all = Object.assign({}, ...started.map((s) => s.steps)) as Record<string, StepFn>;
+    const wanted = (name: string) =>
+      SHAPES.has(name) || (name.startsWith("rookery") && SHAPES.has("rookery"));
+    // With BENCH_CPU_PROF, profiles cover the measured steps only (the first SIGWINCH starts them).
+    const startProfiles = () => {
+      if (CPU_PROF) for (const s of started) for (const c of s.children) signal(c, "SIGWINCH");
+    };
+    results = await steppedTogether(
+      Object.fromEntries(Object.entries(all).filter(([name]) => wanted(name))),
+      startProfiles,
+    );
+  } finally {
+    for (const s of started) await s.stop();
+  }
+  const c1 = results.colyseus1 ?? NOT_RUN;
+  const c2 = results.colyseus2 ?? NOT_RUN;
+  const r = {
+    ephemeral: results.rookeryEphemeral ?? NOT_RUN,
+    durable: results.rookeryDurable ?? NOT_RUN,
+    misrouted: misrouted.count,
+  };
+  const systems: [string, (Step | undefined)[]][] = Object.keys(SHAPE_NAMES).map((k) => [
+    SHAPE_NAMES[k]!,
+    results[k] ?? NOT_RUN,
+  ]);
   const rows = RATES.flatMap((rate, i) =>
     systems.map(([system, steps]) => {
       const s = steps[i];
@@ -442,6 +538,7 @@ export async function runLoadBench(): Promise<void> {
           cpu_us_per_input: "-",
           cpu_s_by_process: "(not run)",
           generator_cpu_s: "-",
+          load_1m: "-",
         };
       }
       return {
@@ -460,6 +557,7 @@ export async function runLoadBench(): Promise<void> {
           .map(([name, sec]) => `${name} ${sec}`)
           .join(", "),
         generator_cpu_s: s.generatorCpu,
+        load_1m: s.load1,
       };
     }),
   );

@@ -64,14 +64,17 @@ export function isEventFrame(data: Buffer): boolean {
 }
 
 /**
- * One joined player sending party-queue inputs: `add`, then `remove` of the
- * item its ack named, and so on. Acks for one room arrive in seq order, so a
+ * One joined player sending party-queue inputs: a `remove` of an item it
+ * added whenever one is acked and not yet removed, else an `add` (so every
+ * item is removed, even when acks lag behind the send rate, and the queue
+ * stays short). Acks for one room arrive in seq order, so a
  * FIFO of send times pairs them; `onAck` gets each latency in ms. With
  * `skipEvents`, event frames are recognised by their first bytes and not decoded.
  */
 export class QueuePlayer {
   #seq = 0;
-  #added = "";
+  /** Items this player added (acked) and has not yet sent a `remove` for. */
+  readonly #added: string[] = [];
   readonly #sent: { seq: number; at: number; add: boolean }[] = [];
   errors = 0;
   /** Error frames for inputs, by code. */
@@ -96,9 +99,9 @@ export class QueuePlayer {
 
   send(): void {
     const seq = ++this.#seq;
-    const add = this.#added === "";
-    this.#sent.push({ seq, at: performance.now(), add });
-    const [type, body] = add ? ["add", { title: "load" }] : ["remove", { id: this.#added }];
+    const id = this.#added.shift();
+    this.#sent.push({ seq, at: performance.now(), add: id === undefined });
+    const [type, body] = id === undefined ? ["add", { title: "load" }] : ["remove", { id }];
     this.ws.send(encodeFrame({ k: ClientKind.Input, room: this.room, seq, type, body }));
   }
 
@@ -108,15 +111,13 @@ export class QueuePlayer {
       if (i < 0) return;
       const [sent] = this.#sent.splice(i, 1);
       this.onAck(performance.now() - sent!.at);
-      const result = frame.result as { id?: string } | undefined;
-      this.#added = sent!.add ? (result?.id ?? "") : "";
+      const id = (frame.result as { id?: string } | undefined)?.id;
+      if (sent!.add && id) this.#added.push(id);
     } else if (frame.k === ServerKind.Error && frame.seq !== undefined) {
       const i = this.#sent.findIndex((s) => s.seq === frame.seq);
       if (i >= 0) this.#sent.splice(i, 1);
       this.errors++;
       this.errorCodes[frame.code] = (this.errorCodes[frame.code] ?? 0) + 1;
-      // The queue may have lost track (an input refused): start over with an add.
-      this.#added = "";
     }
   }
 }
