@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatAvailability } from "./availability";
-import { formatViolations } from "./report";
+import { formatViolations, saveRun } from "./report";
 import { runOnce } from "./run-once";
 
 /** Fixed, so a failure here is reproducible with `npm run chaos -- --seed 4242 --cycle …`. */
@@ -25,6 +25,8 @@ describe("chaos", () => {
         formatAvailability(report.availability),
       ].join("\n"),
     );
+    // Kept for diagnosis: the history, the checker's report and every process's log.
+    console.log(`history: ${await saveRun(result)}`);
     expect(history.faults.map((w) => w.kind).slice(0, 2)).toEqual([
       "broker-kill+socket-drop",
       "broker-restart+node-kill",

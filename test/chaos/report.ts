@@ -1,4 +1,5 @@
-/** Text output of chaos runs: violations grouped by kind, and availability tables. */
+/** Text output of chaos runs: violations grouped by kind, availability tables, saved runs. */
+import { mkdir, writeFile } from "node:fs/promises";
 import { formatAvailability } from "./availability";
 import type { AvailabilityRow, Violation } from "./history";
 import type { RunResult } from "./run-once";
@@ -65,4 +66,14 @@ export function mergeAvailability(runs: readonly AvailabilityRow[][]): Availabil
     }
   }
   return [...merged.values()];
+}
+
+const OUT_DIR = ".data/chaos";
+
+/** Writes the whole run (history, report, process logs) to `.data/chaos/<seed>.json`. */
+export async function saveRun(result: RunResult): Promise<string> {
+  await mkdir(OUT_DIR, { recursive: true });
+  const file = `${OUT_DIR}/${result.history.seed}.json`;
+  await writeFile(file, JSON.stringify(result));
+  return file;
 }

@@ -7,14 +7,11 @@
  * history to `.data/chaos/<seed>.json` for later inspection. Exits 1 if any
  * run had a violation.
  */
-import { mkdir, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { formatAvailability } from "./availability";
 import { FAULT_KINDS, type FaultKind } from "./faults";
-import { formatRun, mergeAvailability } from "./report";
+import { formatRun, mergeAvailability, saveRun } from "./report";
 import { runOnce, type RunResult } from "./run-once";
-
-const OUT_DIR = ".data/chaos";
 
 function options() {
   const { values } = parseArgs({
@@ -56,13 +53,6 @@ function positive(text: string, name: string): number {
   return n;
 }
 
-async function save(result: RunResult): Promise<string> {
-  await mkdir(OUT_DIR, { recursive: true });
-  const file = `${OUT_DIR}/${result.history.seed}.json`;
-  await writeFile(file, JSON.stringify({ ...result, history: result.history }));
-  return file;
-}
-
 async function main(): Promise<number> {
   const opts = options();
   const results: RunResult[] = [];
@@ -80,7 +70,7 @@ async function main(): Promise<number> {
     });
     results.push(result);
     console.log(formatRun(result));
-    console.log(`history: ${await save(result)}`);
+    console.log(`history: ${await saveRun(result)}`);
   }
   console.log(`\n=== ${results.length} runs, ${new Date().toISOString().slice(0, 10)} ===`);
   console.log(formatAvailability(mergeAvailability(results.map((r) => r.report.availability))));
