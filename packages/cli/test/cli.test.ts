@@ -74,7 +74,7 @@ describe("rookery cli", () => {
   test("cli - leases filters by node and presence lists a room's members", async () => {
     const leases = JSON.parse(await rookery("leases", "--node", "node-1", "--json")).leases;
     expect(leases).toEqual([
-      expect.objectContaining({ room: "chess.g1", owner: "node-1", roomEpoch: 1, state: "held" }),
+      expect.objectContaining({ room: "chess/g1", owner: "node-1", roomEpoch: 1, state: "held" }),
     ]);
     expect(JSON.parse(await rookery("leases", "--node", "nobody", "--json")).leases).toEqual([]);
     const presence = JSON.parse(await rookery("presence", "chess/g1", "--json"));
