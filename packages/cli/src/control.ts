@@ -1,4 +1,4 @@
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection, Status } from "@nats-io/transport-node";
 import { names } from "@rookery/protocol";
 
 /** The reply of a node's control subject (packages/actors/src/host-control.ts). */
@@ -37,26 +37,61 @@ export class ControlClient {
     this.#names = names(prefix);
   }
 
+  #denied(subject: string) {
+    return permissionWatch(this.nc, subject);
+  }
+
   async request<T extends ControlReply = ControlReply>(
     node: string,
     body: Record<string, unknown>,
     timeoutMs = 15_000,
   ): Promise<T> {
     let data: Uint8Array;
+    const subject = this.#names.subjects.control(node);
+    const denied = this.#denied(subject);
     try {
-      const msg = await this.nc.request(
-        this.#names.subjects.control(node),
-        new TextEncoder().encode(JSON.stringify(body)),
-        { timeout: timeoutMs },
-      );
+      const msg = await Promise.race([
+        this.nc.request(subject, new TextEncoder().encode(JSON.stringify(body)), {
+          timeout: timeoutMs,
+        }),
+        denied.promise,
+      ]);
       data = msg.data;
     } catch (error) {
       throw new ControlError(explain(node, error as Error), { cause: error });
+    } finally {
+      denied.stop();
     }
     const reply = JSON.parse(new TextDecoder().decode(data)) as T;
     if (!reply.ok) throw new ControlError(`${node}: ${reply.error ?? "refused"}`);
     return reply;
   }
+}
+
+/** The server refuses a publish asynchronously: this turns its notice into a rejection. */
+function permissionWatch(nc: NatsConnection, subject: string) {
+  let stopped = false;
+  const iter = nc.status() as AsyncIterable<Status> & { stop?: () => void };
+  const promise = new Promise<never>((_resolve, reject) => {
+    void (async () => {
+      for await (const status of iter) {
+        if (stopped) return;
+        const text = String((status as { error?: unknown }).error ?? "");
+        if (status.type === "error" && /permission/i.test(text) && text.includes(subject)) {
+          reject(new Error(`permissions violation: ${text}`));
+          return;
+        }
+      }
+    })();
+  });
+  promise.catch(() => undefined);
+  return {
+    promise,
+    stop: () => {
+      stopped = true;
+      iter.stop?.();
+    },
+  };
 }
 
 function explain(node: string, error: Error): string {
