@@ -60,8 +60,10 @@ const classified = new WeakMap<object, boolean>();
  * `readEveryMs`. The upper bound caps the overshoot of a loop whose
  * iterations suddenly get much slower.
  */
-const MIN_STRIDE = 16;
+const MIN_STRIDE = 1;
 const MAX_STRIDE = 1024;
+/** Checks before a handler's first clock read. */
+const FIRST_STRIDE = 8;
 
 /** A cooperative budget is armed: checks count down and read the clock. */
 let armed = false;
@@ -142,8 +144,8 @@ export function runCooperative<T>(fn: () => T, budgetMs: number): T {
   deadline = end;
   lastRead = now;
   readEveryMs = Math.min(1, budgetMs / 64);
-  stride = MIN_STRIDE;
-  counter.n = MIN_STRIDE;
+  stride = FIRST_STRIDE;
+  counter.n = FIRST_STRIDE;
   try {
     const result = fn();
     // Past its deadline without meeting a check (or after swallowing one): timed out all the same.
