@@ -15,6 +15,7 @@ export const CONSOLE_PAGE = /* html */ `<!doctype html>
   :root { color-scheme: light; --fg: #1d2330; --muted: #667085; --line: #e4e7ec; --bg: #f7f8fa;
     --up: #067647; --down: #b42318; --drain: #b54708; --accent: #3538cd; }
   * { box-sizing: border-box; }
+  [hidden] { display: none !important; }
   body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
   header { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: baseline; padding: 12px 20px; background: #fff; border-bottom: 1px solid var(--line); }
   header h1 { font-size: 18px; margin: 0; }
@@ -44,7 +45,8 @@ export const CONSOLE_PAGE = /* html */ `<!doctype html>
   .empty { color: var(--muted); }
   #login { max-width: 420px; margin: 60px auto; background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 20px; }
   #login input { width: 100%; padding: 6px 8px; font: inherit; margin: 8px 0; }
-  #error { color: var(--down); min-height: 1.4em; }
+  #error { color: var(--down); margin: 0 0 8px; }
+  #error:empty { display: none; }
 </style>
 </head>
 <body>

@@ -145,8 +145,9 @@ export class ClusterConsole {
     for (const [key, known] of this.#processes) {
       if (seen.has(key)) continue;
       if (known.status === "up") {
-        // Gone while its last beat was fresh: it deleted its key (a clean stop).
-        const fresh = now - known.view.lastBeat <= this.#ttlMs + 500;
+        // Gone well within a TTL of its last beat: it deleted its key (a clean
+        // stop). A dead process's key goes only once a TTL has passed.
+        const fresh = now - known.view.lastBeat < this.#ttlMs * 0.9;
         if (fresh) {
           known.status = "left";
           known.since = now;

@@ -1,6 +1,7 @@
 /**
- * The `rookery` operator CLI: `nodes`, `leases`, `presence`, `watch`, and
- * `load`, a load generator built on the client SDK.
+ * The `rookery` operator CLI: `nodes`, `rooms`, `leases`, `presence`,
+ * `watch`; `drain`, `undrain`, `move` (admin user); `console`, the live
+ * cluster console; and `load`, a load generator built on the client SDK.
  *
  * ```sh
  * NATS_URL=nats://127.0.0.1:4222 npx rookery nodes
@@ -16,5 +17,12 @@ export { runLoad } from "./load";
 export type { LoadOptions, LoadReport } from "./load";
 export { BucketMissingError } from "./buckets";
 export { UsageError } from "./commands";
+export { BucketReader } from "./buckets";
+export { ClusterConsole, startConsole } from "./console";
+export type { ClusterEvent, ConsoleOptions } from "./console";
+export { ControlClient, ControlError } from "./control";
+export { ContextError, loadContext } from "./context";
+export { readCluster } from "./cluster-view";
+export type { ClusterSnapshot, RoomView, ProcessView } from "./cluster-view";
 
 export type { BucketAlias } from "./buckets";
