@@ -1,24 +1,82 @@
 #!/usr/bin/env node
 // `npm start`: a whole local Rookery in the co-located shape. It starts a
-// nats-server with JetStream (data under .data/, on a free port; or uses
-// NATS_URL when given) and two Rookery processes (one per core), each both
-// gateway and actor node, both serving the demo page; prints the URLs, and
-// stops everything cleanly on Ctrl-C. Plain Node with no dependencies beyond
-// what is installed. Its nats-server runs with authentication on: one nkey
-// user per role, generated for this run under .data/auth (git-ignored), and
-// each process connects as its role (docs/security.md).
+// nats-server with JetStream (on a free port; or uses NATS_URL when given)
+// and two Rookery processes (one per core), each both gateway and actor
+// node, both serving the demo page; prints the URLs and the processes' logs
+// (readable, prefixed by process), and on Ctrl-C drains the Rookery processes
+// (each its gateway role, then its node role), then stops the broker.
+//
+// Each run has its own data folder: `.data` when no other `npm start` of
+// this checkout is running, else `.data/run-<n>` (its lock file names the
+// other run). Children run in their own process groups, so a terminal's
+// Ctrl-C (SIGINT to the whole foreground group) reaches this script only,
+// and it stops them in order. Its nats-server runs with authentication on:
+// one nkey user per role, generated for this run under <data>/auth
+// (git-ignored), and each process connects as its roles (docs/security.md).
+// Plain Node with no dependencies beyond what is installed.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { tsImport } from "tsx/esm/api";
 import { findNatsServer } from "./nats-binary.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const ROOKERY = ["rookery-1", "rookery-2"];
+const DRAIN_TIMEOUT_MS = 30_000;
 const children = [];
 let stopping = false;
+let lockFile;
+
+// ---- output ----
+
+const tty = process.stdout.isTTY;
+const paint = (code, text) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text);
+const LEVELS = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };
+const LEVEL_COLOR = { WARN: 33, ERROR: 31, FATAL: 31, DEBUG: 90, TRACE: 90 };
+const width = Math.max(...[...ROOKERY, "nats-server"].map((n) => n.length));
+
+function say(text) {
+  console.log(`${paint(1, "rookery")} ${text}`);
+}
+
+/** One pino JSON line as `12:00:01.234 rookery-1 INFO  gateway: message key=value`. */
+function formatLog(name, line) {
+  let record;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    return `${paint(36, name.padEnd(width))} ${line}`;
+  }
+  // pid, hostname and node are known from the prefix.
+  const { level, time, msg, component, sub, err, ...rest } = record;
+  delete rest.pid;
+  delete rest.hostname;
+  delete rest.node;
+  const label = LEVELS[level] ?? String(level);
+  const when = new Date(time ?? Date.now()).toISOString().slice(11, 23);
+  const where = [component, sub].filter(Boolean).join("/");
+  const fields = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join(" ");
+  let out =
+    `${paint(90, when)} ${paint(36, name.padEnd(width))} ` +
+    `${paint(LEVEL_COLOR[label] ?? 32, label.padEnd(5))} ` +
+    `${where ? `${where}: ` : ""}${msg ?? ""}${fields ? ` ${paint(90, fields)}` : ""}`;
+  if (err) {
+    const stack = typeof err === "object" ? (err.stack ?? err.message) : String(err);
+    out += `\n${String(stack)
+      .split("\n")
+      .map((l) => `    ${l}`)
+      .join("\n")}`;
+  }
+  return out;
+}
+
+// ---- processes ----
 
 function freePort(preferred = 0) {
   return new Promise((resolve) => {
@@ -50,111 +108,210 @@ function waitForPort(port, ms) {
   });
 }
 
-/** Starts a child; resolves with its first stdout line matching `ready` (or at once). */
-function start(name, command, args, env, ready) {
+/**
+ * Starts a child in its own process group (a terminal's Ctrl-C reaches this
+ * script only; the children are stopped in order). `onLine` gets every
+ * output line; resolves with the first stdout line matching `ready` (or at once).
+ */
+function start(name, command, args, env, { ready, onLine }) {
   const child = spawn(command, args, {
     cwd: root,
     env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
-  children.push({ name, child });
-  child.on("exit", (code, signal) => {
+  const entry = {
+    name,
+    child,
+    exited: new Promise((r) => child.once("exit", (c, s) => r(s ?? c))),
+  };
+  children.push(entry);
+  void entry.exited.then((how) => {
     if (!stopping) {
-      console.error(`rookery: ${name} exited (${signal ?? code}); stopping everything`);
+      say(`${name} exited (${how}); stopping everything`);
       void stopAll(1);
     }
   });
-  let buffered = "";
   return new Promise((resolve, reject) => {
-    child.once("exit", () => reject(new Error(`${name} exited before it was ready`)));
-    child.stdout.on("data", (chunk) => {
-      buffered += chunk.toString();
-      const lines = buffered.split("\n");
-      buffered = lines.pop() ?? "";
-      for (const line of lines) if (ready && ready.test(line)) resolve(line);
-    });
+    void entry.exited.then(() => reject(new Error(`${name} exited before it was ready`)));
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => {
+        if (ready && stream === child.stdout && ready.test(line)) resolve(line);
+        else onLine(line);
+      });
+    }
     if (!ready) resolve("");
   });
 }
 
+/** Stops the Rookery processes (each drains its gateway role, then its node role), then the broker. */
 async function stopAll(code) {
   if (stopping) return;
   stopping = true;
-  // Rookery processes first (clients move, rooms are handed over), then the broker.
-  for (const group of [["rookery-1", "rookery-2"], ["nats-server"]]) {
-    const exits = children
-      .filter(({ name, child }) => group.includes(name) && child.exitCode === null)
-      .map(({ child }) => {
-        child.kill("SIGTERM");
-        return new Promise((resolve) => child.once("exit", resolve));
-      });
-    await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 10_000))]);
+  let failed = code !== 0;
+  for (const group of [ROOKERY, ["nats-server"]]) {
+    const running = children.filter(
+      ({ name, child }) =>
+        group.includes(name) && child.exitCode === null && child.signalCode === null,
+    );
+    if (running.length === 0) continue;
+    say(
+      group === ROOKERY
+        ? `draining ${running.map((c) => c.name).join(", ")}`
+        : "stopping nats-server",
+    );
+    // nats-server exits 0 on SIGINT (1 on SIGTERM); Rookery processes drain on either.
+    for (const { name, child } of running)
+      child.kill(name === "nats-server" ? "SIGINT" : "SIGTERM");
+    const timeout = new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS, "timeout"));
+    const outcomes = await Promise.all(
+      running.map(async ({ name, child, exited }) => {
+        const how = await Promise.race([exited, timeout]);
+        if (how === "timeout") child.kill("SIGKILL");
+        const ok = how === 0;
+        say(`${name} ${group === ROOKERY ? "drained" : "stopped"} (${how === 0 ? "exit 0" : how})`);
+        return ok;
+      }),
+    );
+    if (outcomes.includes(false)) failed = true;
   }
+  if (lockFile) rmSync(lockFile, { force: true });
+  say("stopped");
+  process.exit(failed ? 1 : 0);
+}
+
+function forceStop() {
+  say("second interrupt: killing everything");
   for (const { child } of children) if (child.exitCode === null) child.kill("SIGKILL");
-  process.exit(code);
+  if (lockFile) rmSync(lockFile, { force: true });
+  process.exit(130);
+}
+
+// ---- data folder ----
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
 }
 
 /**
- * Fresh nkey users for this run (one per role) in .data/auth, and the
+ * This run's data folder: `.data`, or `.data/run-<n>` while other runs hold
+ * the ones before (their `start.lock` names a live process). Two nats-servers
+ * must never share one JetStream store.
+ */
+function claimDataDir() {
+  for (let n = 1; n < 100; n++) {
+    const dir = n === 1 ? join(root, ".data") : join(root, ".data", `run-${n}`);
+    const lock = join(dir, "start.lock");
+    mkdirSync(dir, { recursive: true });
+    let other;
+    let exists = true;
+    try {
+      other = JSON.parse(readFileSync(lock, "utf8"));
+    } catch (error) {
+      exists = error.code !== "ENOENT"; // unreadable or torn: a stale lock
+    }
+    if (other && other.pid !== process.pid && alive(other.pid)) {
+      say(
+        `${relative(root, dir)} is in use by another npm start (pid ${other.pid}, NATS ${other.nats ?? "?"}, demo ${other.demo ?? "?"}); trying the next folder`,
+      );
+      continue;
+    }
+    try {
+      writeFileSync(lock, JSON.stringify({ pid: process.pid, started: new Date().toISOString() }), {
+        flag: exists ? "w" : "wx",
+      });
+    } catch {
+      continue; // another run claimed it a moment ago
+    }
+    return { dir, lock };
+  }
+  throw new Error("no free data folder under .data (100 runs?)");
+}
+
+/**
+ * Fresh nkey users for this run (one per role) in <data>/auth, and the
  * server's authorization block listing them, from @rookery/cluster's
  * permission table (TypeScript, loaded through the installed tsx).
  */
-async function generateAuth() {
+async function generateAuth(dataDir) {
   const { writeNatsAuth } = await tsImport("../packages/cluster/src/nats-keys.ts", import.meta.url);
   const prefix = process.env.ROOKERY_PREFIX || "rk";
-  return writeNatsAuth(join(root, ".data", "auth"), { prefix });
+  return writeNatsAuth(join(dataDir, "auth"), { prefix });
 }
 
 async function main() {
-  process.on("SIGINT", () => void stopAll(0));
+  process.on("SIGINT", () => (stopping ? forceStop() : void stopAll(0)));
   process.on("SIGTERM", () => void stopAll(0));
+  process.on("SIGHUP", () => void stopAll(0));
   let natsUrl = process.env.NATS_URL;
   /** Role credentials of the processes; none when NATS_URL names a server of the user's. */
   let credentials = {};
+  let auth;
+  let dataDir;
   if (!natsUrl) {
     const binary = findNatsServer();
     if (!binary) {
-      console.error(
-        "rookery: nats-server not found; run `sudo apt-get install -y nats-server` or set NATS_URL",
-      );
+      say("nats-server not found; run `sudo apt-get install -y nats-server` or set NATS_URL");
       process.exit(1);
     }
+    const claimed = claimDataDir();
+    dataDir = claimed.dir;
+    lockFile = claimed.lock;
     const port = await freePort();
-    const storeDir = join(root, ".data", "nats");
+    const storeDir = join(dataDir, "nats");
     mkdirSync(storeDir, { recursive: true });
-    const log = join(root, ".data", "nats-server.log");
-    const auth = await generateAuth();
-    const config = join(root, ".data", "nats-server.conf");
+    auth = await generateAuth(dataDir);
+    const config = join(dataDir, "nats-server.conf");
     writeFileSync(
       config,
       "# Generated by npm start for its own run (docs/security.md).\n" +
         'max_payload: 1MB\ninclude "auth/auth.conf"\n',
     );
     const args = ["-c", config, "-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir];
-    args.push("-l", log);
     credentials = {
       NATS_GATEWAY_NKEY: auth.seeds.gateway,
       NATS_NODE_NKEY: auth.seeds.node,
     };
-    void start("nats-server", binary, args, {}, undefined);
+    // Every server line goes to its log file; warnings and errors are shown too.
+    const logFile = join(dataDir, "nats-server.log");
+    const log = createWriteStream(logFile);
+    void start(
+      "nats-server",
+      binary,
+      args,
+      {},
+      {
+        onLine: (line) => {
+          log.write(`${line}\n`);
+          if (/\[(WRN|ERR|FTL)\]/.test(line))
+            console.log(`${paint(36, "nats-server".padEnd(width))} ${line}`);
+        },
+      },
+    );
     await waitForPort(port, 10_000);
     natsUrl = `nats://127.0.0.1:${port}`;
+    writeFileSync(lockFile, JSON.stringify({ pid: process.pid, nats: natsUrl }));
+    say(`data folder ${relative(root, dataDir) || "."}, NATS log ${relative(root, logFile)}`);
   }
   const common = {
     NATS_URL: natsUrl,
-    ROOKERY_LOG_LEVEL: process.env.ROOKERY_LOG_LEVEL ?? "warn",
+    ROOKERY_LOG_LEVEL: process.env.ROOKERY_LOG_LEVEL ?? "info",
     ...credentials,
   };
-  const tsx = ["--import", "tsx"];
   const secret = process.env.ROOKERY_TOKEN_SECRET ?? randomBytes(24).toString("base64url");
   const first = await freePort(Number(process.env.PORT ?? 8080));
   const ports = [first, first === 0 ? 0 : await freePort(0)];
   const lines = await Promise.all(
-    ["rookery-1", "rookery-2"].map((id, i) =>
+    ROOKERY.map((id, i) =>
       start(
         id,
         process.execPath,
-        [...tsx, "services/server/src/main.ts"],
+        ["--import", "tsx", "services/server/src/main.ts"],
         {
           ...common,
           ROOKERY_ID: id,
@@ -164,27 +321,36 @@ async function main() {
           ROOKERY_TOKEN_SECRET: secret,
           ROOKERY_DEMO: "1",
         },
-        /"event":"ready"/,
+        { ready: /"event":"ready"/, onLine: (line) => console.log(formatLog(id, line)) },
       ),
     ),
   );
   const ready = lines.map((line) => JSON.parse(line));
+  const demo = `http://127.0.0.1:${ready[0].port}/`;
+  if (lockFile) {
+    writeFileSync(lockFile, JSON.stringify({ pid: process.pid, nats: natsUrl, demo }));
+  }
   console.log(`Rookery is running (NATS ${natsUrl}; 2 processes, each gateway and node).`);
-  console.log(`  demo page:  http://127.0.0.1:${ready[0].port}/   (open it in two tabs)`);
+  console.log(`  demo page:  ${demo}   (open it in two tabs)`);
   for (const r of ready) {
     console.log(
-      `  ${r.id}: ${r.url}   discovery http://127.0.0.1:${r.port}/discover   metrics http://127.0.0.1:${r.port}/metrics, :${r.metricsPort}/metrics`,
+      `  ${r.id}: ${r.url}   discovery http://127.0.0.1:${r.port}/discover   ` +
+        `metrics http://127.0.0.1:${r.port}/metrics (gateway), http://127.0.0.1:${r.metricsPort}/metrics (node; /readyz, /healthz)`,
     );
   }
-  if (credentials.NATS_NODE_NKEY) {
+  if (auth) {
+    const operator = relative(root, auth.seeds.operator);
     console.log(
-      `  NATS users: .data/auth/{gateway,node,operator,admin}.nk, e.g. npx rookery nodes --server ${natsUrl} --nkey .data/auth/operator.nk`,
+      `  NATS users: ${relative(root, join(dataDir, "auth"))}/{gateway,node,operator,admin}.nk`,
     );
+    console.log(`  CLI:  npx rookery nodes --server ${natsUrl} --nkey ${operator}`);
+  } else {
+    console.log(`  CLI:  npx rookery nodes --server ${natsUrl}   (with your NATS credentials)`);
   }
-  console.log("Press Ctrl-C to stop.");
+  console.log("Press Ctrl-C to stop (the processes drain, then the broker stops).");
 }
 
 main().catch((error) => {
-  console.error(`rookery: ${error.message}`);
+  say(error.message);
   void stopAll(1);
 });

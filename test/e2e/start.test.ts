@@ -41,7 +41,9 @@ describe("npm start", () => {
     await expect(connectNats({ nkey: wrong }, { servers: natsUrl, timeout: 3000 })).rejects.toThrow(
       /authorization/i,
     );
-    const operator = new URL("../../.data/auth/operator.nk", import.meta.url).pathname;
+    // The run's own data folder (.data, or .data/run-<n> beside another run): from the printed command.
+    const cliLine = await child.waitForLine(/npx rookery nodes/, 5_000);
+    const operator = new URL(`../../${/--nkey (\S+)/.exec(cliLine)![1]}`, import.meta.url).pathname;
     const lines: string[] = [];
     expect(
       await cli(["--server", natsUrl, "--nkey", operator, "--json", "nodes"], (l) => lines.push(l)),
