@@ -72,15 +72,54 @@ async function join(name: string, roomId: string): Promise<void> {
     items = (body as unknown as { items: Item[] }).items;
     renderQueue();
   });
+  $("room-name").textContent = roomId;
   $("room-view").hidden = false;
   $("join-form").hidden = true;
+  $("error").textContent = "";
   renderMembers();
   renderQueue();
 }
 
-function showError(error: unknown): void {
-  $("error").textContent = error instanceof Error ? error.message : String(error);
+/** Leaves the room and closes the connection: back to the join form. */
+async function leave(): Promise<void> {
+  const leaving = room;
+  room = undefined;
+  await leaving?.leave().catch(() => undefined);
+  client?.close();
+  client = undefined;
+  items = [];
+  $("members").replaceChildren();
+  $("queue").replaceChildren();
+  $("room-view").hidden = true;
+  $("join-form").hidden = false;
+  $("status").dataset.state = "idle";
+  $("status").textContent = "not connected";
 }
+
+const ROOM_HELP =
+  "A room name is 1 to 128 letters, digits, underscores, equals signs or hyphens (no spaces).";
+
+/** The browser's own message for a pattern mismatch shows a regular expression: say it in words. */
+function checkRoomName(input: HTMLInputElement): void {
+  input.setCustomValidity("");
+  const bad = input.validity.patternMismatch || input.validity.tooLong;
+  if (bad) input.setCustomValidity(ROOM_HELP);
+  $("room-help").hidden = !bad;
+}
+
+function showError(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  // The server names the field and its pattern: say it in words.
+  $("error").textContent = /room\.id/.test(message) ? ROOM_HELP : message;
+}
+
+const roomInput = $<HTMLInputElement>("room");
+roomInput.addEventListener("input", () => checkRoomName(roomInput));
+roomInput.addEventListener("invalid", () => checkRoomName(roomInput));
+
+$("leave").addEventListener("click", () => {
+  leave().catch(showError);
+});
 
 $("join-form").addEventListener("submit", (event) => {
   event.preventDefault();
