@@ -310,6 +310,7 @@ export class ActorHost {
       alive: () => this.member.heartbeat.isAlive(),
       gatewayLive: (gw, epoch) => this.member.view.isLive(gw, epoch, "gateway"),
       options: this.options,
+      purgeJournal: purgeIsSafe(this.options.journalPurge, this.member.nc.info),
       batch: this.#timedBatch(
         new HandlerBatch(this.options.handlerBudgetMs, (error) =>
           this.log.error({ err: String(error) }, "room continuation failed"),
@@ -455,9 +456,20 @@ export class ActorHost {
 
   #stopped(actor: RoomActor, reason: string): void {
     if (this.#actors.get(actor.key) === actor) this.#actors.delete(actor.key);
-    if (reason !== "drain" && reason !== "idle" && reason !== "move")
-      this.member.leases.markLost(actor.lease, reason);
+    if (reason !== "drain" && reason !== "idle" && reason !== "move") this.#lost(actor, reason);
     this.#emit("stopped", actor, reason);
+  }
+
+  /**
+   * A room stopped on its own (a fence lost, a journal failure) while this
+   * node lives: its lease is freed by CAS at the revision held, so the next
+   * frame can activate it anywhere, this node included. (Left naming a live
+   * node, no other node would take it over.) If another node took it, the
+   * CAS fails and the lease is theirs.
+   */
+  #lost(actor: RoomActor, reason: string): void {
+    if (!this.member.heartbeat.isAlive()) return this.member.leases.markLost(actor.lease, reason);
+    this.#track(this.member.leases.release(actor.lease));
   }
 
   #track(work: Promise<unknown>): void {
@@ -487,4 +499,22 @@ function placed(node: string, roomEpoch: number): PlaceReply {
 
 function err(code: ErrorCode, message: string): PlaceReply {
   return { k: InternalKind.Err, code, message };
+}
+
+/**
+ * nats-server before 2.9.18 replays a subject-filtered purge, when a
+ * clustered server restarts, as a compaction of the whole stream up to that
+ * point (nats-server issue 4196): every room's journal entries below it
+ * would be gone on that server, and lost if it became leader. A single
+ * server keeps no raft log, so it is safe there.
+ */
+export function purgeIsSafe(
+  setting: "auto" | "always" | "never",
+  server: { version: string; cluster?: string } | undefined,
+): boolean {
+  if (setting !== "auto") return setting === "always";
+  if (!server) return false;
+  if (!server.cluster) return true;
+  const [major = 0, minor = 0, patch = 0] = server.version.split(/[.-]/).map(Number);
+  return major > 2 || (major === 2 && (minor > 9 || (minor === 9 && patch >= 18)));
 }

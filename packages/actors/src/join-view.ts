@@ -7,7 +7,7 @@ import {
 } from "@rookery/protocol";
 import type { RoomDefinition } from "./room";
 import type { CoreEvent, RoomCore } from "./room-core";
-import { runWithBudget } from "./sandbox";
+import { runHandler } from "./sandbox";
 
 /** What a join's answer is made of, as of the moment the join is applied. */
 export interface JoinViewSource {
@@ -81,7 +81,7 @@ export function visibleState(
   const member = core.members().find((m) => m.id === memberId);
   if (!filter || !member) return state as Value;
   try {
-    return runWithBudget(() => filter(state, member), budgetMs);
+    return runHandler(definition, () => filter(state, member), budgetMs);
   } catch (error) {
     onFailure(error);
     return undefined;

@@ -21,6 +21,14 @@ export interface RuntimeOptions {
    * timeout) is retried this long before the room stops. @default 15000
    */
   journalRetryMs?: number;
+  /**
+   * Purge journal messages a snapshot covers: `auto` does so unless the
+   * server is clustered and older than 2.9.18, where a restarted server
+   * replays a subject-filtered purge as a purge of the whole stream up to
+   * that point (nats-server issue 4196), losing other rooms' journal
+   * entries. @default "auto"
+   */
+  journalPurge?: "auto" | "always" | "never";
   /** Input outcomes remembered per member for resends (docs/protocol.md §6). @default 32 */
   dedupeWindow?: number;
   /** Decline a placement while another node hosts this many rooms fewer (or 10% fewer). @default 8 */
@@ -41,6 +49,7 @@ export function defaultRuntimeOptions(): ResolvedRuntimeOptions {
     activationConcurrency: 64,
     placementSlack: 8,
     journalRetryMs: 15_000,
+    journalPurge: "auto",
     dedupeWindow: 32,
   };
 }

@@ -47,6 +47,8 @@ export interface ActorDeps {
   /** Whether a member's gateway incarnation still lives (ghosts are dropped at activation). */
   gatewayLive: (id: string, epoch: string) => boolean;
   options: ResolvedRuntimeOptions;
+  /** Whether journal messages covered by a snapshot may be purged (`journalPurge`). */
+  purgeJournal: boolean;
   /** Runs every room's handlers of one event-loop turn under one time budget. */
   batch: HandlerBatch;
   log: Logger;

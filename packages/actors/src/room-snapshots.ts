@@ -19,6 +19,8 @@ export interface SnapshotSource {
 }
 
 export interface SnapshotDeps {
+  /** Whether journal messages covered by a snapshot may be purged (see `journalPurge`). */
+  purgeJournal: boolean;
   jsm: JetStreamManager;
   buckets: ClusterBuckets;
   options: ResolvedRuntimeOptions;
@@ -146,7 +148,8 @@ export class RoomSnapshots {
    */
   #purge(journalSeq: number): void {
     const { durable, room, key } = this.source;
-    if (!durable || this.#purging || this.#unpurged < PURGE_EVERY) return;
+    if (!durable || !this.deps.purgeJournal || this.#purging || this.#unpurged < PURGE_EVERY)
+      return;
     const { jsm, buckets, log } = this.deps;
     const filter = buckets.names.journalSubject(room.type, room.id);
     const appends = this.#unpurged;

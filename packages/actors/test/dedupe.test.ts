@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { purgeIsSafe } from "../src/actor-host";
 import { lookup, record } from "../src/dedupe";
 
 describe("dedupe window", () => {
@@ -35,5 +36,18 @@ describe("dedupe window", () => {
     expect(lookup(7, 7)).toEqual({ kind: "expired" });
     expect(lookup(7, 8)).toEqual({ kind: "new" });
     expect(record(7, 8, { ok: true }, 4)).toEqual({ f: 7, s: [8], o: [null] });
+  });
+});
+
+describe("journal purge safety", () => {
+  test("journal - purges are off on clustered nats-server before 2.9.18 (issue 4196), on elsewhere", () => {
+    const clustered = (version: string) => ({ version, cluster: "c1" });
+    expect(purgeIsSafe("auto", clustered("2.9.10"))).toBe(false);
+    expect(purgeIsSafe("auto", clustered("2.9.17"))).toBe(false);
+    expect(purgeIsSafe("auto", clustered("2.9.18"))).toBe(true);
+    expect(purgeIsSafe("auto", clustered("2.10.4"))).toBe(true);
+    expect(purgeIsSafe("auto", { version: "2.9.10" })).toBe(true);
+    expect(purgeIsSafe("never", { version: "2.11.0" })).toBe(false);
+    expect(purgeIsSafe("always", clustered("2.9.10"))).toBe(true);
   });
 });
