@@ -3,8 +3,12 @@
  * as real child processes, each of which the nemesis can kill, freeze and
  * bring back under the same id (and, for gateways, the same port).
  */
-import { createServer } from "node:net";
-import { startNatsCluster, type ChildHandle, type NatsCluster } from "@rookery/testkit";
+import {
+  reservePorts,
+  startNatsCluster,
+  type ChildHandle,
+  type NatsCluster,
+} from "@rookery/testkit";
 import { startNode } from "../../services/node/test/nodes";
 import { startGatewayProcess } from "../../services/gateway/test/harness";
 
@@ -53,7 +57,7 @@ export class System {
       const nodeIds = Array.from({ length: options.nodes }, (_, i) => `node-${i}`);
       const gatewayIds = Array.from({ length: options.gateways }, (_, i) => `gw-${i}`);
       await Promise.all(nodeIds.map((id) => system.startProc("node", id)));
-      const ports = await freePorts(options.gateways);
+      const ports = await reservePorts(options.gateways);
       await Promise.all(gatewayIds.map((id, i) => system.startProc("gateway", id, ports[i])));
       return system;
     } catch (error) {
@@ -158,23 +162,4 @@ function gatewayEnv(): Record<string, string> {
     ROOKERY_CLIENT_HEARTBEAT_MS: CLIENT_HEARTBEAT_MS,
     ROOKERY_IDLE_TIMEOUT_MS: String(3 * Number(CLIENT_HEARTBEAT_MS)),
   };
-}
-
-/** Free loopback ports, reserved by listening once, for gateways that must keep their port. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = Array.from({ length: count }, () => createServer());
-  const ports = await Promise.all(
-    servers.map(
-      (server) =>
-        new Promise<number>((resolve, reject) => {
-          server.once("error", reject);
-          server.listen({ host: "127.0.0.1", port: 0 }, () => {
-            const address = server.address();
-            resolve(typeof address === "object" && address !== null ? address.port : 0);
-          });
-        }),
-    ),
-  );
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, type Room, type RookeryClient } from "@rookery/client";
+import { connect, type RookeryClient } from "@rookery/client";
 import {
   startNatsServer,
   testNamespace,
@@ -9,6 +9,7 @@ import {
 } from "@rookery/testkit";
 import { startNode } from "../../services/node/test/nodes";
 import { startGatewayProcess, token } from "../../services/gateway/test/harness";
+import { Player } from "../../services/server/test/player";
 
 const TTL_MS = 3000;
 const BACKOFF_CAP_MS = 1000;
@@ -23,74 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
-
-/** One client of the load: sends `add` every PACE_MS and records what came back. */
-class Player {
-  readonly acked = new Set<string>();
-  readonly failed = new Set<string>();
-  readonly seqs: number[] = [];
-  readonly times: number[] = [];
-  readonly kinds: string[] = [];
-  snapshots = 0;
-  lastAckAt = 0;
-  /** Why the client reconnected, each time: printed with the results. */
-  readonly reconnects: string[] = [];
-  #n = 0;
-  #timer: NodeJS.Timeout | undefined;
-  readonly #inFlight = new Set<Promise<unknown>>();
-
-  constructor(
-    readonly client: RookeryClient,
-    readonly room: Room,
-  ) {
-    client.on("reconnecting", ({ reason }) => this.reconnects.push(reason ?? ""));
-    room.on("event", (e) => {
-      this.seqs.push(e.seq);
-      this.times.push(performance.now());
-      this.kinds.push(e.type);
-    });
-    this.seqs.push(room.seq);
-    this.times.push(performance.now());
-    this.kinds.push("JOINED");
-    room.on("snapshot", () => {
-      this.snapshots++;
-      this.times.push(performance.now());
-      this.seqs.push(room.seq);
-      this.kinds.push("SNAP");
-    });
-  }
-
-  /** (seq, ms since the first event, type) of everything seen: printed when a check fails. */
-  trace(): [number, number, string][] {
-    return this.seqs.map((seq, i) => [
-      seq,
-      Math.round(this.times[i]! - this.times[0]!),
-      this.kinds[i]!,
-    ]);
-  }
-
-  start(): void {
-    this.#timer = setInterval(() => this.#send(), PACE_MS);
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await Promise.allSettled([...this.#inFlight]);
-  }
-
-  #send(): void {
-    const tag = `${this.client.member}#${++this.#n}`;
-    const sent = this.room.send("add", { n: 1, tag }).then(
-      () => {
-        this.acked.add(tag);
-        this.lastAckAt = performance.now();
-      },
-      () => this.failed.add(tag),
-    );
-    this.#inFlight.add(sent);
-    void sent.finally(() => this.#inFlight.delete(sent));
-  }
-}
 
 describe("client failover", () => {
   it("client - kill -9 of a gateway and of a node under load: exactly once, no gaps, everyone back", async () => {
@@ -121,7 +54,7 @@ describe("client failover", () => {
           backoffCapMs: BACKOFF_CAP_MS,
         });
         clients.push(client);
-        players.push(new Player(client, await client.join("ledger", `r${i % ROOMS}`)));
+        players.push(new Player(client, await client.join("ledger", `r${i % ROOMS}`), PACE_MS));
       }
       // The url option pins a client; after the first drop it must rediscover.
       for (const c of clients) (c.options as { url?: string }).url = undefined;
@@ -186,14 +119,10 @@ describe("client failover", () => {
       // kill: a re-activated room answers a resume with a snapshot, its seqs
       // not being comparable with the old epoch's (protocol.md §8).
       for (const p of players) {
-        const bad = p.seqs.flatMap((seq, i) => {
-          if (i === 0 || seq === p.seqs[i - 1]! + 1) return [];
-          const resync = p.kinds[i] === "SNAP" && p.times[i]! > killedNodeAt;
-          return resync ? [] : [seq];
-        });
+        const bad = p.gaps((snap) => snap.at > killedNodeAt).map((s) => s.seq);
         if (bad.length > 0) console.log("event stream", p.client.member, JSON.stringify(p.trace()));
         expect(bad, `${p.client.member} event seqs`).toEqual([]);
-        const early = p.kinds.filter((k, i) => k === "SNAP" && p.times[i]! <= killedNodeAt);
+        const early = p.seen.filter((s) => s.kind === "SNAP" && s.at <= killedNodeAt);
         expect(early, `${p.client.member} resumed by snapshot in the same epoch`).toEqual([]);
       }
     } finally {

@@ -27,7 +27,7 @@ export {
   UntilTimeoutError,
 } from "./errors";
 export { findNatsServer } from "./find-server";
-export { NatsCluster, startNatsCluster } from "./nats-cluster";
+export { NatsCluster, reservePorts, startNatsCluster } from "./nats-cluster";
 export { NatsServer, startNatsServer } from "./nats-server";
 export { testNamespace } from "./namespace";
 export { defaultNatsServerOptions } from "./server-config";

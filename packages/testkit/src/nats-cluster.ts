@@ -60,11 +60,12 @@ export class NatsCluster {
 }
 
 /**
- * Free loopback ports for the route listeners. nats-server 2.9 refuses to start clustered
- * JetStream without configured routes, so the route ports must be known before any member
- * starts; they cannot be left to `-1` like the client ports.
+ * Free loopback ports, found by listening once. For the route listeners: nats-server 2.9
+ * refuses to start clustered JetStream without configured routes, so the route ports must be
+ * known before any member starts; they cannot be left to `-1` like the client ports. (Also for
+ * any process a test restarts on the same port.)
  */
-async function reservePorts(count: number): Promise<number[]> {
+export async function reservePorts(count: number): Promise<number[]> {
   const servers = Array.from({ length: count }, () => createServer());
   const ports = await Promise.all(
     servers.map(

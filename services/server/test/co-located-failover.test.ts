@@ -75,7 +75,7 @@ async function audit(discoveryUrl: string[], players: Player[], clients: Rookery
     expect(missing, `acknowledged inputs missing from r${r}`).toEqual([]);
   }
   for (const p of players) {
-    if (p.gaps().length > 0) console.log(p.client.member, JSON.stringify(p.seqs));
+    if (p.gaps().length > 0) console.log(p.client.member, JSON.stringify(p.trace()));
     expect(p.gaps(), `${p.client.member} event seqs`).toEqual([]);
   }
 }

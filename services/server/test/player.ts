@@ -1,13 +1,22 @@
 import type { Room, RookeryClient } from "@rookery/client";
 
+/** What a player saw, in order: an event (its type), its join, or a snapshot replacing its view. */
+export interface Seen {
+  seq: number;
+  at: number;
+  kind: string;
+}
+
 /**
  * One client of a failure test's load: sends `add` to a ledger room every
- * `paceMs` and records what came back and every event seq it applied.
+ * `paceMs` and records what came back and every event it applied.
  */
 export class Player {
   readonly acked = new Set<string>();
   readonly failed = new Map<string, string>();
-  readonly seqs: number[] = [];
+  readonly seen: Seen[] = [];
+  /** Why the client reconnected, each time: printed with the results. */
+  readonly reconnects: string[] = [];
   lastAckAt = 0;
   #n = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -18,10 +27,14 @@ export class Player {
     readonly room: Room,
     private readonly paceMs = 100,
   ) {
-    this.seqs.push(room.seq);
-    room.on("event", (e) => this.seqs.push(e.seq));
-    // A snapshot replaces the view: the seq restarts from there.
-    room.on("snapshot", () => this.seqs.push(-1, room.seq));
+    this.#saw(room.seq, "JOINED");
+    client.on("reconnecting", ({ reason }) => this.reconnects.push(reason ?? ""));
+    room.on("event", (e) => this.#saw(e.seq, e.type));
+    room.on("snapshot", () => this.#saw(room.seq, "SNAP"));
+  }
+
+  get snapshots(): number {
+    return this.seen.filter((s) => s.kind === "SNAP").length;
   }
 
   start(): void {
@@ -34,14 +47,25 @@ export class Player {
     await Promise.allSettled([...this.#inFlight]);
   }
 
-  /** Event seqs that did not follow their predecessor (a snapshot restarts the count). */
-  gaps(): number[] {
-    const gaps: number[] = [];
-    for (let i = 1; i < this.seqs.length; i++) {
-      const [prev, seq] = [this.seqs[i - 1]!, this.seqs[i]!];
-      if (prev !== -1 && seq !== -1 && seq !== prev + 1) gaps.push(seq);
-    }
-    return gaps;
+  /**
+   * Where the event seqs skip or repeat, except at a snapshot that `allowed`
+   * admits (a snapshot replaces the view and restarts the count).
+   */
+  gaps(allowed: (snapshot: Seen) => boolean = () => true): Seen[] {
+    return this.seen.filter((s, i) => {
+      if (i === 0 || s.seq === this.seen[i - 1]!.seq + 1) return false;
+      return !(s.kind === "SNAP" && allowed(s));
+    });
+  }
+
+  /** (seq, ms since joining, kind) of everything seen: printed when a check fails. */
+  trace(): [number, number, string][] {
+    const start = this.seen[0]!.at;
+    return this.seen.map((s) => [s.seq, Math.round(s.at - start), s.kind]);
+  }
+
+  #saw(seq: number, kind: string): void {
+    this.seen.push({ seq, at: performance.now(), kind });
   }
 
   #send(): void {
