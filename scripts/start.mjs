@@ -344,6 +344,10 @@ async function main() {
       `  NATS users: ${relative(root, join(dataDir, "auth"))}/{gateway,node,operator,admin}.nk`,
     );
     console.log(`  CLI:  npx rookery nodes --server ${natsUrl} --nkey ${operator}`);
+    const admin = relative(root, auth.seeds.admin);
+    console.log(
+      `  console:  npx rookery console --server ${natsUrl} --nkey ${admin} --port 9300 --token <choose one>`,
+    );
   } else {
     console.log(`  CLI:  npx rookery nodes --server ${natsUrl}   (with your NATS credentials)`);
   }
