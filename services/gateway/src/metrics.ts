@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
+/** Version reported by `rookery_gateway_build_info` (the workspace's version). */
+export const GATEWAY_VERSION = "0.1.0";
+
 /** What the metrics read from the gateway when scraped. */
 export interface GatewayGauges {
   connections: () => number;
@@ -89,6 +92,12 @@ export class GatewayMetrics {
 
   constructor(gauges: GatewayGauges) {
     collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: "rookery_gateway_build_info",
+      help: "Always 1; the labels name the version and runtime of this gateway",
+      labelNames: ["version", "node_version"],
+      registers: [this.registry],
+    }).set({ version: GATEWAY_VERSION, node_version: process.version }, 1);
     new Gauge({
       name: "rookery_gateway_connections",
       help: "Open client connections (authenticated or not)",

@@ -51,6 +51,9 @@ describe("gateway http", () => {
     expect((await get(gw, "/readyz")).status).toBe(200);
     const metrics = await get(gw, "/metrics");
     expect(metrics.body).toContain("rookery_gateway_connections");
+    expect(metrics.body).toMatch(
+      /rookery_gateway_build_info\{version="0.1.0",node_version="v20[^"]*"\} 1/,
+    );
     expect(metrics.body).toContain("rookery_gateway_fanout_seconds");
     const c = await RawClient.connect(gw.url, "drainee");
     suite.defer(() => c.close());
