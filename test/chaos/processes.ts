@@ -11,12 +11,17 @@ import {
 } from "@rookery/testkit";
 import { startNode } from "../../services/node/test/nodes";
 import { startGatewayProcess } from "../../services/gateway/test/harness";
+import { startServerProcess } from "../../services/server/test/servers";
 
 const ROOM_MODULE = new URL("./ledger-room.ts", import.meta.url).pathname;
 /** Clients notice a frozen gateway after two silent heartbeats (5 s), within a 6 s pause. */
 const CLIENT_HEARTBEAT_MS = "2500";
 
-export type Role = "node" | "gateway";
+/** `server`: gateway and node in one process (the co-located shape). */
+export type Role = "node" | "gateway" | "server";
+
+/** Split: nodes apart from gateways; co-located: every process plays both roles. */
+export type Shape = "split" | "co-located";
 
 export interface Proc {
   role: Role;
@@ -34,6 +39,8 @@ export interface Proc {
 
 export interface SystemOptions {
   prefix: string;
+  /** With `co-located`, `nodes` processes are started, each a gateway too. */
+  shape: Shape;
   nodes: number;
   gateways: number;
 }
@@ -55,6 +62,11 @@ export class System {
     const system = new System(nats, options.prefix);
     try {
       const nodeIds = Array.from({ length: options.nodes }, (_, i) => `node-${i}`);
+      if (options.shape === "co-located") {
+        const ports = await reservePorts(options.nodes);
+        await Promise.all(nodeIds.map((id, i) => system.startProc("server", id, ports[i])));
+        return system;
+      }
       const gatewayIds = Array.from({ length: options.gateways }, (_, i) => `gw-${i}`);
       await Promise.all(nodeIds.map((id) => system.startProc("node", id)));
       const ports = await reservePorts(options.gateways);
@@ -66,8 +78,9 @@ export class System {
     }
   }
 
+  /** The processes playing `role` (a co-located process plays both). */
   list(role: Role): Proc[] {
-    return [...this.procs.values()].filter((p) => p.role === role);
+    return [...this.procs.values()].filter((p) => p.role === role || p.role === "server");
   }
 
   /** Base URLs every client asks for discovery. */
@@ -90,7 +103,8 @@ export class System {
       port ??= this.procs.get(id)?.port;
       if (port === undefined) throw new Error(`gateway ${id} has no port`);
       const extra = { ...env, ...gatewayEnv(), ROOKERY_GATEWAY_PORT: String(port) };
-      ({ child, url } = await startGatewayProcess(env.NATS_URL!, this.prefix, id, extra));
+      const start = role === "server" ? startServerProcess : startGatewayProcess;
+      ({ child, url } = await start(env.NATS_URL!, this.prefix, id, extra));
     }
     const proc: Proc = { role, id, child, expectedDown: false, alive: true, port, url };
     this.procs.set(id, proc);
@@ -161,5 +175,6 @@ function gatewayEnv(): Record<string, string> {
     ROOKERY_BURST: "1000",
     ROOKERY_CLIENT_HEARTBEAT_MS: CLIENT_HEARTBEAT_MS,
     ROOKERY_IDLE_TIMEOUT_MS: String(3 * Number(CLIENT_HEARTBEAT_MS)),
+    ROOKERY_RECONNECT_GRACE_MS: "5000",
   };
 }

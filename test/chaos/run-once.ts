@@ -11,10 +11,12 @@ import { quiesce, readFinal } from "./final-read";
 import type { CheckReport, FaultWindow, History } from "./history";
 import { Player } from "./player";
 import { Prng } from "./prng";
-import { System } from "./processes";
+import { System, type Shape } from "./processes";
 
 export interface RunOptions {
   seed: number;
+  /** @default "split" */
+  shape?: Shape;
   /** Load length, ms. */
   loadMs: number;
   kinds?: readonly FaultKind[];
@@ -45,7 +47,12 @@ export async function runOnce(options: RunOptions): Promise<RunResult> {
   const log = options.log ?? (() => undefined);
   // The schedule draws from its own generator so the load's timing cannot shift its choices.
   const rng = new Prng(options.seed);
-  const system = await System.start({ prefix: `chaos_${options.seed}`, nodes: 3, gateways: 2 });
+  const system = await System.start({
+    prefix: `chaos_${options.seed}`,
+    shape: options.shape ?? "split",
+    nodes: 3,
+    gateways: 2,
+  });
   log(`system up in ${Math.round(performance.now() - started)} ms`);
   let monitor: NatsConnection | undefined;
   let players: Player[] = [];

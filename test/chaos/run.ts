@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { formatAvailability } from "./availability";
 import { FAULT_KINDS, type FaultKind } from "./faults";
 import { formatRun, mergeAvailability, saveRun } from "./report";
+import type { Shape } from "./processes";
 import { runOnce, type RunResult } from "./run-once";
 
 function options() {
@@ -23,12 +24,13 @@ function options() {
       clients: { type: "string", default: "50" },
       rooms: { type: "string", default: "10" },
       cycle: { type: "boolean", default: false },
+      shape: { type: "string", default: "split" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
     console.log(
-      "npm run chaos -- [--seed N] [--runs N] [--duration S] [--faults a,b] [--cycle] [--clients N] [--rooms N]",
+      "npm run chaos -- [--seed N] [--runs N] [--duration S] [--faults a,b] [--cycle] [--clients N] [--rooms N] [--shape split|co-located]",
     );
     console.log(`fault kinds: ${FAULT_KINDS.join(", ")}`);
     process.exit(0);
@@ -36,7 +38,10 @@ function options() {
   const kinds = values.faults.split(",").map((k) => k.trim());
   const unknown = kinds.filter((k) => !FAULT_KINDS.includes(k as FaultKind));
   if (unknown.length > 0) throw new Error(`unknown fault kinds: ${unknown.join(", ")}`);
+  if (values.shape !== "split" && values.shape !== "co-located")
+    throw new Error("--shape must be split or co-located");
   return {
+    shape: values.shape as Shape,
     seed: positive(values.seed, "seed"),
     runs: positive(values.runs, "runs"),
     loadMs: positive(values.duration, "duration") * 1000,
@@ -61,6 +66,7 @@ async function main(): Promise<number> {
     console.log(`\n=== run ${run + 1}/${opts.runs}, seed ${seed} ===`);
     const result = await runOnce({
       seed,
+      shape: opts.shape,
       loadMs: opts.loadMs,
       kinds: opts.kinds,
       cycle: opts.cycle,

@@ -33,6 +33,9 @@ import { GatewayMetrics } from "./metrics";
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from "./options";
 import { RoomChannel } from "./room-channel";
 
+/** Longest wait for a room's lease when discovery is asked for its process. */
+const ROOM_OWNER_READ_MS = 250;
+
 /**
  * The WebSocket edge: authenticates clients, forwards their frames to room
  * actors over NATS, fans room events out to local sockets (one subscription
@@ -358,7 +361,7 @@ export class Gateway implements ConnectionContext {
       !this.#nc?.isClosed() &&
       this.#member?.heartbeat.isAlive() === true,
     liveGateways: (): GatewayRecord[] => this.#member?.view.list("gateway") ?? [],
-    roomOwner: async (room: RoomRef) => this.#member?.leases.owner(room.type, room.id),
+    roomOwner: (room: RoomRef) => this.#roomOwner(room),
     publicMetrics: () => this.options.adminPort === undefined,
     metricsText: async () => ({
       contentType: this.metrics.registry.contentType,
@@ -370,6 +373,25 @@ export class Gateway implements ConnectionContext {
         : undefined,
     demoAsset: async (name: string) => (this.options.demo ? this.#demo.get(name) : undefined),
   };
+
+  /**
+   * The lease read behind `/discover?room=` is only a hint: bounded, so that a
+   * stalled leases stream (a JetStream election takes seconds on 2.9) never
+   * holds up reconnecting clients past their rooms' reconnect grace.
+   */
+  async #roomOwner(room: RoomRef): Promise<string | undefined> {
+    const member = this.#member;
+    if (!member) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ROOM_OWNER_READ_MS);
+    });
+    try {
+      return await Promise.race([member.leases.owner(room.type, room.id), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   async #stop(): Promise<void> {
     this.#draining = true;
