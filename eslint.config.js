@@ -42,7 +42,11 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["@rookery/*/*"], message: "Import a package through its index only." },
+            {
+              // Published entries besides the index: @rookery/actors/testing.
+              group: ["@rookery/*/*", "!@rookery/actors/testing"],
+              message: "Import a package through its index (or a published entry) only.",
+            },
           ],
         },
       ],

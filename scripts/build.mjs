@@ -6,7 +6,9 @@
 // Per workspace (packages/*, services/*, examples), every src/*.ts file
 // becomes dist/*.js, one module per source file as tsc would emit them
 // (relative imports get their `.js`; package imports, @rookery/* included,
-// are left to Node's resolver). So every package is loaded once, room
+// are left to Node's resolver). A folder of src/ with an index.ts is a
+// further entry (src/testing/ for `@rookery/actors/testing`): its files
+// become dist/<folder>/*.js and may import src/ files as `../x`. So every package is loaded once, room
 // modules loaded at run time share it, paths relative to `import.meta.url`
 // (the demo page's files, the room instrumentation's loader hooks) hold, and
 // the room instrumentation sees the same module graph as under tsx.
@@ -46,20 +48,28 @@ export function workspaces() {
  * sibling's built file (a service's `main` is built as `service`), and
  * `new URL("./x.ts", import.meta.url)` becomes `./x.js`.
  */
-const perFilePlugin = (isService) => ({
+const perFilePlugin = (isService, src) => ({
   name: "rookery-per-file",
   setup(b) {
-    // Relative imports stay imports of the sibling's built file.
+    // Relative imports stay imports of the sibling's built file (or, from an
+    // entry folder, of a src/ file's: `../x`).
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       if (args.kind === "entry-point") return undefined;
-      if (!args.path.startsWith("./") || args.path.slice(2).includes("/")) {
-        return { errors: [{ text: `unsupported relative import ${args.path} (flat src/ only)` }] };
+      const [, dots, rest] = /^(\.\.?)\/(.*)$/.exec(args.path);
+      const from = dots === ".." ? dirname(args.resolveDir) : args.resolveDir;
+      if (rest.includes("/") || (dots === ".." && from !== src)) {
+        return {
+          errors: [
+            { text: `unsupported relative import ${args.path} (flat src/ and its folders only)` },
+          ],
+        };
       }
-      const name = args.path.slice(2).replace(/\.(ts|js)$/, "");
-      if (!existsSync(join(args.resolveDir, `${name}.ts`))) {
-        return { errors: [{ text: `${args.path}: no ${name}.ts beside ${args.importer}` }] };
+      const name = rest.replace(/\.(ts|js)$/, "");
+      if (!existsSync(join(from, `${name}.ts`))) {
+        return { errors: [{ text: `${args.path}: no ${name}.ts for ${args.importer}` }] };
       }
-      return { path: `./${name === "main" && isService ? "service" : name}.js`, external: true };
+      const built = name === "main" && isService && from === src ? "service" : name;
+      return { path: `${dots}/${built}.js`, external: true };
     });
     b.onLoad({ filter: /\.ts$/ }, (args) => {
       const text = readFileSync(args.path, "utf8");
@@ -114,7 +124,15 @@ async function buildWorkspace(dir) {
     const name = file.slice(0, -3);
     entryPoints[name === "main" && isService ? "service" : name] = join(src, file);
   }
-  await build({ ...common, entryPoints, outdir: out, plugins: [perFilePlugin(isService)] });
+  // Entry folders: src/<folder>/index.ts and its sibling files.
+  for (const folder of readdirSync(src, { withFileTypes: true })) {
+    if (!folder.isDirectory() || !existsSync(join(src, folder.name, "index.ts"))) continue;
+    for (const file of readdirSync(join(src, folder.name)).sort()) {
+      if (!file.endsWith(".ts") || file.endsWith(".d.ts")) continue;
+      entryPoints[`${folder.name}/${file.slice(0, -3)}`] = join(src, folder.name, file);
+    }
+  }
+  await build({ ...common, entryPoints, outdir: out, plugins: [perFilePlugin(isService, src)] });
   const written = Object.keys(entryPoints).map((name) => `${dir}/dist/${name}.js`);
   if (isService) {
     writeFileSync(join(out, "main.js"), ENTRY);

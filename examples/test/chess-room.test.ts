@@ -10,7 +10,7 @@ import {
   type ChessSquare,
   type ChessState,
 } from "../src/index";
-import { expectRejected, Rejected, RoomHarness, START } from "./harness";
+import { expectRejected, InputRejectedError, RoomHarness, START } from "@rookery/actors/testing";
 
 const WHITE = "alice:1";
 const BLACK = "bob:1";
@@ -20,7 +20,7 @@ const MIN = 60_000;
 type Chess = RoomHarness<ChessState, ChessMessages>;
 
 function game(options?: ChessOptions): Chess {
-  const room = new RoomHarness(options ? createChessRoom(options) : chessRoom);
+  const room = new RoomHarness(options ? createChessRoom(options) : chessRoom, { traps: true });
   room.join(WHITE);
   room.join(BLACK);
   return room;
@@ -62,7 +62,7 @@ const at = (room: Chess, square: string) =>
 
 describe("chess - seats", () => {
   it("chess - the first two members to join get white and black, later ones spectate", () => {
-    const room = new RoomHarness(chessRoom);
+    const room = new RoomHarness(chessRoom, { traps: true });
     room.join(WHITE);
     expect(room.state.seats).toEqual({ white: WHITE, black: null });
     expect(room.state.status).toBe("waiting");
@@ -101,7 +101,7 @@ describe("chess - seats", () => {
   });
 
   it("chess - a player who leaves before an opponent arrives keeps white", () => {
-    const room = new RoomHarness(chessRoom);
+    const room = new RoomHarness(chessRoom, { traps: true });
     room.join(WHITE);
     room.leave(WHITE);
     room.join(BLACK);
@@ -113,7 +113,7 @@ describe("chess - seats", () => {
 
 describe("chess - turn order and ownership", () => {
   it("chess - moves are refused until both seats are taken", () => {
-    const room = new RoomHarness(chessRoom);
+    const room = new RoomHarness(chessRoom, { traps: true });
     room.join(WHITE);
     expectRejected(room, () => move(room, WHITE, "e2e4"), /waiting for an opponent/);
   });
@@ -338,7 +338,7 @@ describe("chess - promotion and game end", () => {
   });
 
   it("chess - resigning before the game starts is refused", () => {
-    const room = new RoomHarness(chessRoom);
+    const room = new RoomHarness(chessRoom, { traps: true });
     room.join(WHITE);
     expectRejected(room, () => room.send(WHITE, "resign", {}), /has not started/);
   });
@@ -370,7 +370,7 @@ describe("chess - promotion and game end", () => {
 
 describe("chess - clocks", () => {
   it("chess - the clock starts for white when both seats are taken and arms the flag timer", () => {
-    const room = new RoomHarness(chessRoom);
+    const room = new RoomHarness(chessRoom, { traps: true });
     room.join(WHITE);
     expect(room.timers).toEqual({});
     room.advance(10_000);
@@ -459,6 +459,7 @@ describe("chess - clocks", () => {
     const persisted = room.snapshot();
     const resumed: Chess = new RoomHarness(createChessRoom({ initialTimeMs: MIN }), {
       from: persisted,
+      traps: true,
       now: room.now() + 20_000,
     });
     expect(resumed.timers).toEqual({ flag: START + 10_000 + MIN });
@@ -502,9 +503,11 @@ describe("chess - state and determinism", () => {
       try {
         move(room, WHITE, "e3e4");
       } catch (err) {
-        if (!(err instanceof Rejected)) throw err;
+        if (!(err instanceof InputRejectedError)) throw err;
       }
       room.send(BLACK, "resign", {});
+      // The node rebuilds the same room from its journal.
+      room.checkReplay();
       return { state: room.state, events: room.events, timers: room.timers };
     };
     expect(run()).toEqual(run());

@@ -6,7 +6,7 @@ import {
   type PartyQueueMessages,
   type PartyQueueState,
 } from "../src/index";
-import { expectRejected, RoomHarness, START } from "./harness";
+import { expectRejected, RoomHarness, START } from "@rookery/actors/testing";
 
 const LEADER = "lea:1";
 const GUEST = "gus:1";
@@ -15,7 +15,7 @@ const OTHER = "oli:1";
 type Party = RoomHarness<PartyQueueState, PartyQueueMessages>;
 
 function party(): Party {
-  const room = new RoomHarness(partyQueueRoom, { id: "p1" });
+  const room = new RoomHarness(partyQueueRoom, { id: "p1", traps: true });
   room.join(LEADER);
   room.join(GUEST);
   room.join(OTHER);
@@ -54,6 +54,7 @@ describe("party - adding", () => {
       add(room, GUEST, "a", "b");
       room.send(GUEST, "remove", { id: "item-2" });
       add(room, OTHER, "c");
+      room.checkReplay();
       return room;
     };
     const first = run();
