@@ -62,6 +62,10 @@ interface Pinger {
   close(): Promise<void>;
 }
 
+/** Progress on stderr, so a slow phase shows where it is. */
+const phase = (what: string) =>
+  console.error(`[colyseus bench ${new Date().toISOString()}] ${what}`);
+
 /** Retained memory of a probed child after a full GC: V8 heap plus external buffers (sockets). */
 async function retained(child: ChildHandle): Promise<number> {
   const seen = child.lines.length;
@@ -119,6 +123,7 @@ async function rookeryMemory(url: string, children: ChildHandle[], tag: string):
       joinedClient(url, `u${i + j}`, roomOf(i + j)),
     );
     sockets.push(...(await Promise.all(batch)));
+    if ((i + 100) % 1000 === 0) phase(`${i + 100} joined`);
   }
   const after = await Promise.all(children.map(retained));
   const parts = after.map((a, i) => (a - before[i]!) / sockets.length);
@@ -228,7 +233,9 @@ export async function runColyseus(): Promise<void> {
       port: number;
     };
     const cyUrl = `ws://127.0.0.1:${port}`;
+    phase(`colyseus: joining ${CLIENTS} clients`);
     const cyMemory = await colyseusMemory(cy, cyUrl);
+    phase(`rookery co-located: joining ${CLIENTS} clients`);
 
     // Co-located: one process, gateway and node; its rooms are placed on it.
     const co = await startServerProcess(nats.url, "bench_co", "co-1", ROOKERY_ENV);
@@ -242,7 +249,9 @@ export async function runColyseus(): Promise<void> {
       ...PROBE,
     });
     children.push(gw.child);
+    phase(`rookery split: joining ${CLIENTS} clients`);
     const splitMemory = await rookeryMemory(gw.url, [gw.child, node], "s");
+    phase("round trips");
 
     pingers.colyseus = await colyseusPinger(cyUrl);
     pingers.coEphemeral = await rookeryPinger(co.url, { type: "eparty", id: "solo-e" });

@@ -465,20 +465,30 @@ function highest(steps: (Step | undefined)[]): number {
   return Math.max(0, ...steps.filter((s) => s?.keptUp).map((s) => s!.ackedPerSec));
 }
 
-/** The highest step both kept up with: CPU per input and p99 compared there. */
+/**
+ * The highest step both kept up with: CPU per input and p99 compared there,
+ * at the same offered load. When there is none, the lowest step both ran
+ * (`keptUp: false` says so).
+ */
 function atCommonStep(base: (Step | undefined)[], other: (Step | undefined)[]) {
+  const compare = (b: Step, o: Step, keptUp: boolean) => ({
+    offered: b.offered,
+    keptUp,
+    cpuPerInputRatio: round(o.cpuUsPerInput / b.cpuUsPerInput, 2),
+    p99Ratio: round(o.p99 / b.p99, 2),
+  });
   for (let i = RATES.length - 1; i >= 0; i--) {
     const b = base[i];
     const o = other[i];
-    if (b?.keptUp && o?.keptUp) {
-      return {
-        offered: b.offered,
-        cpuPerInputRatio: round(o.cpuUsPerInput / b.cpuUsPerInput, 2),
-        p99Ratio: round(o.p99 / b.p99, 2),
-      };
-    }
+    if (b?.keptUp && o?.keptUp) return compare(b, o, true);
   }
-  return { offered: 0, cpuPerInputRatio: NaN, p99Ratio: NaN };
+  if (base[0] && other[0]) return compare(base[0], other[0], false);
+  return { offered: 0, keptUp: false, cpuPerInputRatio: NaN, p99Ratio: NaN };
+}
+
+/** The most acked inputs/s in any step, kept up with or not. */
+function mostAcked(steps: (Step | undefined)[]): number {
+  return Math.max(0, ...steps.map((s) => s?.ackedPerSec ?? 0));
 }
 
 const SHAPE_NAMES: Record<string, string> = {
@@ -569,6 +579,9 @@ export async function runLoadBench(): Promise<void> {
     rows,
     {
       highestKeptUpAckedPerSec: highs,
+      mostAckedPerSecAnyStep: Object.fromEntries(
+        systems.map(([name, steps]) => [name, mostAcked(steps)]),
+      ),
       ephemeralAtHighestCommonStep: ephemeralAt,
       durableAtHighestCommonStep: durableAt,
       colyseus2ThroughputRatio: round(highest(c2) / highest(c1), 2),
