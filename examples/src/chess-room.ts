@@ -16,12 +16,12 @@
 import {
   defineRoom,
   Durability,
+  isMap,
   type Member,
   type RoomContext,
   type RoomDefinition,
 } from "@rookery/actors";
 import type { Value } from "@rookery/protocol";
-import { isMap } from "./body-guards";
 
 // ---- public types ----
 

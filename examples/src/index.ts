@@ -1,14 +1,14 @@
 /**
- * The example room types that ship with Rookery: a chess game with clocks
- * and a shared party queue. Every export that is a room definition is hosted
- * by the node service (it loads this module), so export room definitions
- * only once each, and nothing else shaped like one.
+ * The example room types that ship with Rookery: a chess game with clocks,
+ * a shared party queue and tic-tac-toe. Every export that is a room
+ * definition is hosted by the node service (it loads this module), so export
+ * room definitions only once each, and nothing else shaped like one.
  *
  * ```ts
- * import { chessRoom, createChessRoom, partyQueueRoom } from "@rookery/examples";
+ * import { chessRoom, createChessRoom, partyQueueRoom, ticTacToeRoom } from "@rookery/examples";
  *
- * // The shipped types: "chess" (5 minutes per side) and "party".
- * const rooms = [chessRoom, partyQueueRoom];
+ * // The shipped types: "chess" (5 minutes per side), "party" and "tictactoe" (30 s a move).
+ * const rooms = [chessRoom, partyQueueRoom, ticTacToeRoom];
  *
  * // A blitz variant under its own type name: 3 minutes + 2 s per move.
  * export const blitz = createChessRoom({ type: "blitz", initialTimeMs: 180_000, incrementMs: 2_000 });
@@ -45,3 +45,10 @@ export type {
   PartyQueueState,
   PartyQueueView,
 } from "./party-queue-room";
+export { createTicTacToeRoom, ticTacToeRoom } from "./tic-tac-toe-room";
+export type {
+  TicTacToeMark,
+  TicTacToeMessages,
+  TicTacToeOptions,
+  TicTacToeState,
+} from "./tic-tac-toe-room";

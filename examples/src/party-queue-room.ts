@@ -3,9 +3,8 @@
  * member can add to and reorder, with the room leader as moderator. The head
  * of the queue is what is playing now.
  */
-import { defineRoom, Durability, type RoomContext } from "@rookery/actors";
+import { defineRoom, Durability, isMap, type RoomContext } from "@rookery/actors";
 import type { Value } from "@rookery/protocol";
-import { isMap } from "./body-guards";
 
 /** Limits the room enforces (inputs beyond them are rejected). */
 export const PARTY_QUEUE_LIMITS = Object.freeze({

@@ -14,6 +14,19 @@
  */
 export { defineRoom, Durability, longestPresent } from "./room";
 export type { LeaderPolicy, Member, RoomContext, RoomDefinition } from "./room";
+export {
+  arrayOf,
+  bool,
+  int,
+  isEmptyBody,
+  isMap,
+  num,
+  oneOf,
+  optional,
+  shape,
+  text,
+} from "./guards";
+export type { Guard } from "./guards";
 export { ActorHost } from "./actor-host";
 export type { HostEvents } from "./actor-host";
 export { defaultRuntimeOptions, resolveRuntimeOptions } from "./options";
