@@ -93,7 +93,7 @@ export type InputOutcome =
     };
 
 /** What a rejected input must not change: the room as its members see it. */
-interface RoomView {
+export interface RoomView {
   state: unknown;
   members: Member[];
   leader: string | null;
