@@ -33,6 +33,8 @@ export interface GroupCommitDeps {
   retryMs: number;
   log: Logger;
   onJournal?: ((ms: number, entries: number) => void) | undefined;
+  /** The journal subject's last stored message (see `AppendRetry.last`). */
+  last?: (() => Promise<{ seq: number; msgID: string | undefined } | null>) | undefined;
 }
 
 /** Below the 1 MB default max payload of nats-server, with room for headers. */
@@ -113,6 +115,7 @@ export class GroupCommit {
         await this.journal.append(data, {
           forMs: this.deps.retryMs,
           active: () => !this.owner.stopped && this.deps.alive(),
+          last: this.deps.last,
         });
       } catch (error) {
         this.deps.log.error(

@@ -81,3 +81,17 @@ function notFound(err: unknown): null {
   if (/no message found|not found/i.test(String(err))) return null;
   throw err;
 }
+
+/**
+ * The subject's last message as the stream leader has it (not a direct get,
+ * which a lagging replica may answer): its sequence and `Nats-Msg-Id`.
+ */
+export async function lastStored(
+  jsm: JetStreamManager,
+  stream: string,
+  subject: string,
+): Promise<{ seq: number; msgID: string | undefined } | null> {
+  const msg = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(notFound);
+  if (!msg) return null;
+  return { seq: msg.seq, msgID: msg.header?.get("Nats-Msg-Id") || undefined };
+}

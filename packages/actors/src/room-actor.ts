@@ -21,6 +21,7 @@ import {
   type Snapshot,
 } from "./journal";
 import { load, prefetch, type Prefetched } from "./activation";
+import { lastStored } from "./journal-reader";
 import { EventLog, type LocalGateway } from "./event-log";
 import { GroupCommit, type CommitOwner, type PendingCommit } from "./group-commit";
 import { submitTurn, type Apply } from "./mailbox";
@@ -151,9 +152,13 @@ export class RoomActor implements CommitOwner {
     if (loaded.moved.length > 0) this.#mirror().mark(loaded.moved);
     const fences: Promise<number>[] = [];
     if (loaded.journal) {
-      const { options, alive, log, onJournal } = this.deps;
+      const { options, alive, log, onJournal, jsm, buckets } = this.deps;
       const retryMs = options.journalRetryMs;
-      this.#commits = new GroupCommit(loaded.journal, this, { alive, retryMs, log, onJournal });
+      const { journalStream } = buckets.names;
+      const subject = loaded.journal.subject;
+      const last = () => lastStored(jsm, journalStream, subject);
+      const deps = { alive, retryMs, log, onJournal, last };
+      this.#commits = new GroupCommit(loaded.journal, this, deps);
       const marker: EpochMarker = {
         k: "epoch",
         epoch: this.lease.roomEpoch,

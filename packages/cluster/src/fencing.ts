@@ -39,16 +39,25 @@ abstract class Fence {
     this.#onLost = callback;
   }
 
-  protected async guarded(write: () => Promise<number>): Promise<number> {
+  /**
+   * `ours`, when given, is asked before a failed condition counts as lost
+   * ownership: it returns the position if the write that "failed" is in fact
+   * our own earlier attempt, already stored.
+   */
+  protected async guarded(
+    write: () => Promise<number>,
+    ours?: () => Promise<number | undefined>,
+  ): Promise<number> {
     if (this.#lost) throw this.#lost;
     if (!this.alive()) throw this.#latch(new FailStoppedError(this.target));
     try {
       this.position = await write();
       return this.position;
     } catch (err) {
-      if (isWrongLastSequence(err))
-        throw this.#latch(new OwnershipLostError(this.target, { cause: err }));
-      throw err;
+      if (!isWrongLastSequence(err)) throw err;
+      const landed = await ours?.().catch(() => undefined);
+      if (landed !== undefined) return (this.position = landed);
+      throw this.#latch(new OwnershipLostError(this.target, { cause: err }));
     }
   }
 
@@ -84,6 +93,13 @@ export interface AppendRetry {
   forMs: number;
   /** Stop retrying once this turns false (the writer was stopped). */
   active: () => boolean;
+  /**
+   * The subject's last message as the stream leader has it (its sequence and
+   * `Nats-Msg-Id`), read when a retry fails its condition: an attempt that
+   * timed out may have been stored, and after a leader change the stream's
+   * duplicate window no longer recognises it (seen on nats-server 2.9).
+   */
+  last?: () => Promise<{ seq: number; msgID: string | undefined } | null>;
 }
 
 /**
@@ -110,7 +126,14 @@ export class FencedJournal extends Fence {
     // position (a zombie, a new owner) never counts as this one's duplicate.
     const msgID = `${this.#writer}:${this.position}`;
     const deadline = performance.now() + (retry?.forMs ?? 0);
-    for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
+    let retried = false;
+    // Only a retry can meet its own earlier attempt.
+    const ours = async () => {
+      if (!retried || !retry?.last) return undefined;
+      const last = await retry.last();
+      return last && last.msgID === msgID ? last.seq : undefined;
+    };
+    for (let pause = 50; ; pause = Math.min(pause * 2, 500), retried = true) {
       try {
         return await this.guarded(async () => {
           const ack = await this.js.publish(this.subject, data, {
@@ -118,7 +141,7 @@ export class FencedJournal extends Fence {
             expect: { lastSubjectSequence: this.position },
           });
           return ack.seq;
-        });
+        }, ours);
       } catch (err) {
         const again = retry && retry.active() && performance.now() + pause < deadline;
         if (isFinalFenceError(err) || !again) throw err;
