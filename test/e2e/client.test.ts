@@ -45,8 +45,10 @@ describe("client sdk", () => {
     const queues: unknown[] = [];
     bRoom.onEvent("queue", (body) => queues.push(body));
     expect(await aRoom.send("add", { title: "Song 1" })).toEqual({ id: "item-1" });
-    await until(() => queues.length === 1, 5000, "bob sees the queue");
-    expect(queues[0]).toMatchObject({ items: [{ title: "Song 1" }] });
+    // The party room's onJoin sends the joiner the queue (still empty), then the add's.
+    await until(() => queues.length === 2, 5000, "bob sees the queue");
+    expect(queues[0]).toMatchObject({ items: [] });
+    expect(queues[1]).toMatchObject({ items: [{ title: "Song 1" }] });
 
     await expect(bRoom.send("skip", {})).rejects.toMatchObject({ code: ErrorCode.INPUT_REJECTED });
     await aRoom.leave();

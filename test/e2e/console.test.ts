@@ -6,8 +6,9 @@
  * Drain button hands a node's rooms over without stopping it.
  */
 import { mkdirSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./browser";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { RoomRouter } from "@rookery/actors";
 import { BucketReader, ControlClient, startConsole } from "@rookery/cli";
@@ -22,7 +23,6 @@ import {
 import { memberOf } from "../../services/node/test/load";
 import { startNode } from "../../services/node/test/nodes";
 
-const CHROMIUM = "/usr/bin/chromium";
 const DOCS = new URL("../../docs/", import.meta.url).pathname;
 const TOKEN = "console-test-token-0123456789";
 
@@ -60,16 +60,7 @@ beforeAll(async () => {
     { reader: new BucketReader(nc, prefix), control: new ControlClient(nc, prefix), log: () => {} },
     { port: 0, token: TOKEN, ttlMs: 3000, pollMs: 500 },
   );
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 }, 90_000);
 
 afterAll(async () => {

@@ -4,8 +4,9 @@
  * the server, a readable message for a bad name, no overflow at 390 px, the
  * joined room's name shown, a Leave button, no favicon 404.
  */
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./browser";
 import {
   startNatsServer,
   testNamespace,
@@ -16,7 +17,6 @@ import type { Gateway } from "@rookery/gateway";
 import { startNode } from "../../services/node/test/nodes";
 import { startGateway } from "../../services/gateway/test/harness";
 
-const CHROMIUM = "/usr/bin/chromium";
 const HELP = /1 to 128 letters, digits, underscores, equals signs or hyphens/;
 
 let server: NatsServer;
@@ -29,16 +29,7 @@ beforeAll(async () => {
   const prefix = testNamespace("demo page fixes");
   node = await startNode(server.url, prefix, "node-demo-fix");
   gateway = await startGateway(server.url, prefix, { id: "gw-demo-fix", demo: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./browser";
 import {
   startNatsServer,
   testNamespace,
@@ -11,7 +12,6 @@ import type { Gateway } from "@rookery/gateway";
 import { startNode } from "../../services/node/test/nodes";
 import { startGateway } from "../../services/gateway/test/harness";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = new URL("../../test-results/", import.meta.url).pathname;
 
 let server: NatsServer;
@@ -24,10 +24,7 @@ beforeAll(async () => {
   const prefix = testNamespace("demo page");
   node = await startNode(server.url, prefix, "node-demo");
   gateway = await startGateway(server.url, prefix, { id: "gw-demo", demo: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu"],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
