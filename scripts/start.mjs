@@ -3,8 +3,10 @@
 // nats-server with JetStream (on a free port; or uses NATS_URL when given)
 // and two Rookery processes (one per core), each both gateway and actor
 // node, both serving the demo page; prints the URLs and the processes' logs
-// (readable, prefixed by process), and on Ctrl-C drains the Rookery processes
-// (each its gateway role, then its node role), then stops the broker.
+// (readable, prefixed by process), and the cluster console (`rookery console`,
+// docs/console.md) on 127.0.0.1 with the run's admin key and a token made for
+// the run; on Ctrl-C stops the console, drains the Rookery processes (each
+// its gateway role, then its node role), then stops the broker.
 //
 // Each run has its own data folder: `.data` when no other `npm start` of
 // this checkout is running, else `.data/run-<n>` (its lock file names the
@@ -26,6 +28,7 @@ import { findNatsServer } from "./nats-binary.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const ROOKERY = ["rookery-1", "rookery-2"];
+const CONSOLE = "console";
 const DRAIN_TIMEOUT_MS = 30_000;
 const children = [];
 let stopping = false;
@@ -37,7 +40,7 @@ const tty = process.stdout.isTTY;
 const paint = (code, text) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text);
 const LEVELS = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };
 const LEVEL_COLOR = { WARN: 33, ERROR: 31, FATAL: 31, DEBUG: 90, TRACE: 90 };
-const width = Math.max(...[...ROOKERY, "nats-server"].map((n) => n.length));
+const width = Math.max(...[...ROOKERY, CONSOLE, "nats-server"].map((n) => n.length));
 
 function say(text) {
   console.log(`${paint(1, "rookery")} ${text}`);
@@ -144,12 +147,12 @@ function start(name, command, args, env, { ready, onLine }) {
   });
 }
 
-/** Stops the Rookery processes (each drains its gateway role, then its node role), then the broker. */
+/** Stops the console, the Rookery processes (each drains its gateway role, then its node role), then the broker. */
 async function stopAll(code) {
   if (stopping) return;
   stopping = true;
   let failed = code !== 0;
-  for (const group of [ROOKERY, ["nats-server"]]) {
+  for (const group of [[CONSOLE], ROOKERY, ["nats-server"]]) {
     const running = children.filter(
       ({ name, child }) =>
         group.includes(name) && child.exitCode === null && child.signalCode === null,
@@ -158,7 +161,7 @@ async function stopAll(code) {
     say(
       group === ROOKERY
         ? `draining ${running.map((c) => c.name).join(", ")}`
-        : "stopping nats-server",
+        : `stopping ${running.map((c) => c.name).join(", ")}`,
     );
     // nats-server exits 0 on SIGINT (1 on SIGTERM); Rookery processes drain on either.
     for (const { name, child } of running)
@@ -338,6 +341,44 @@ async function main() {
         `metrics http://127.0.0.1:${r.port}/metrics (gateway), http://127.0.0.1:${r.metricsPort}/metrics (node; /readyz, /healthz)`,
     );
   }
+  // The cluster console and its room playground: admin port on the loopback,
+  // the run's admin key, a token made for this run (docs/console.md).
+  const consolePort = await freePort(Number(process.env.ROOKERY_CONSOLE_PORT ?? 9300));
+  const consoleToken = process.env.ROOKERY_CONSOLE_TOKEN ?? randomBytes(16).toString("hex");
+  const consoleArgs = [
+    "packages/cli/bin/rookery.js",
+    "console",
+    "--server",
+    natsUrl,
+    ...(auth ? ["--nkey", auth.seeds.admin] : []),
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(consolePort),
+  ];
+  const consoleLine = await start(
+    CONSOLE,
+    process.execPath,
+    consoleArgs,
+    { ROOKERY_CONSOLE_TOKEN: consoleToken },
+    {
+      ready: /"event":"console"/,
+      onLine: (line) => console.log(`${paint(36, CONSOLE.padEnd(width))} ${line}`),
+    },
+  );
+  const consoleUrl = `${JSON.parse(consoleLine).url}?token=${consoleToken}`;
+  if (lockFile) {
+    writeFileSync(
+      lockFile,
+      JSON.stringify({
+        pid: process.pid,
+        nats: natsUrl,
+        demo,
+        console: consoleUrl.replace(/\?.*/, ""),
+      }),
+    );
+  }
+  console.log(`  console: ${consoleUrl}   (cluster console; room playground at /playground)`);
   if (auth) {
     const operator = relative(root, auth.seeds.operator);
     console.log(
@@ -345,13 +386,13 @@ async function main() {
     );
     console.log(`  CLI:  npx rookery nodes --server ${natsUrl} --nkey ${operator}`);
     const admin = relative(root, auth.seeds.admin);
-    console.log(
-      `  console:  npx rookery console --server ${natsUrl} --nkey ${admin} --port 9300 --token <choose one>`,
-    );
+    console.log(`  admin CLI:  npx rookery drain <node> --server ${natsUrl} --nkey ${admin}`);
   } else {
     console.log(`  CLI:  npx rookery nodes --server ${natsUrl}   (with your NATS credentials)`);
   }
-  console.log("Press Ctrl-C to stop (the processes drain, then the broker stops).");
+  console.log(
+    "Press Ctrl-C to stop (the console stops, the processes drain, then the broker stops).",
+  );
 }
 
 main().catch((error) => {

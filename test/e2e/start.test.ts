@@ -50,6 +50,49 @@ describe("npm start", () => {
     ).toBe(0);
     expect(lines.join("\n")).toContain("rookery-2");
 
+    // The cluster console runs too (issue 14): its printed URL answers 200, and its
+    // token (in the URL) opens the API, with the run's admin key behind it.
+    const consoleLine = await child.waitForLine(/ console: http:/, 10_000);
+    const consoleUrl = new URL(/http:\/\/\S+/.exec(consoleLine)![0]);
+    expect(consoleUrl.hostname).toBe("127.0.0.1");
+    expect((await fetch(consoleUrl)).status).toBe(200);
+    const token = consoleUrl.searchParams.get("token")!;
+    expect(token.length).toBeGreaterThanOrEqual(16);
+    const api = `${consoleUrl.origin}/api`;
+    expect((await fetch(`${api}/state`)).status).toBe(401);
+    const auth = { authorization: `Bearer ${token}` };
+    await expect
+      .poll(
+        async () => {
+          const state = (await (await fetch(`${api}/state`, { headers: auth })).json()) as {
+            processes: { id: string; role: string; drain: unknown }[];
+          };
+          return state.processes.filter((p) => p.role === "node").map((p) => p.id);
+        },
+        { timeout: 10_000 },
+      )
+      .toEqual(["rookery-1", "rookery-2"]);
+    expect((await fetch(`${consoleUrl.origin}/playground`)).status).toBe(200);
+    // Its playground plays a user with the admin key: join a party room, add a song.
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(`${api}/play/${path}`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as Record<string, unknown>;
+    };
+    const joined = await post("join", { type: "party", room: "start-1", user: "ann" });
+    expect(joined.member).toMatch(/^ann:/);
+    const added = await post("input", {
+      session: joined.session,
+      type: "add",
+      body: { title: "A" },
+    });
+    expect(added).toMatchObject({ ok: true, seq: 1 });
+    await post("leave", { session: joined.session });
+
     await child.kill("SIGINT");
     expect(await child.exited).toBe(0);
   });

@@ -54,6 +54,7 @@ export const CONSOLE_PAGE = /* html */ `<!doctype html>
   <h1>Rookery cluster console</h1>
   <span class="meta" id="updated">not connected</span>
   <span class="meta" id="summary"></span>
+  <a class="meta" href="/playground">room playground</a>
 </header>
 <form id="login" hidden>
   <h2>Operator token</h2>
@@ -229,6 +230,13 @@ $("#login").addEventListener("submit", async (ev) => {
   open();
 });
 
+// npm start prints the URL with ?token=: keep it for the tab, drop it from the address bar.
+const fromUrl = new URLSearchParams(location.search).get("token");
+if (fromUrl) {
+  token = fromUrl;
+  sessionStorage.setItem("rookery-console-token", token);
+  history.replaceState(null, "", location.pathname);
+}
 if (token) open(); else showLogin();
 </script>
 </body>

@@ -5,6 +5,9 @@ import { iso, readCluster, type ClusterSnapshot, type ProcessView } from "./clus
 import { roomsJson } from "./commands";
 import type { ControlClient, DrainStatus } from "./control";
 import { CONSOLE_PAGE } from "./console-page";
+import { PLAYGROUND_PAGE } from "./playground-page";
+import { Playground, PlaygroundError, PLAYGROUND_TYPES } from "./playground";
+import type { NatsConnection } from "@nats-io/transport-node";
 
 export interface ConsoleOptions {
   /** Admin port (0: any free port). */
@@ -23,6 +26,8 @@ export interface ConsoleDeps {
   reader: BucketReader;
   control: ControlClient;
   log: (line: string) => void;
+  /** The room playground's NATS connection (the admin user); without it, no playground. */
+  play?: { nc: NatsConnection; prefix?: string | undefined };
 }
 
 /** One line of the console's feed. */
@@ -84,6 +89,7 @@ export class ClusterConsole {
   #server: Server | undefined;
   #first = true;
   readonly #ttlMs: number;
+  #playground: Playground | undefined;
 
   constructor(
     private readonly deps: ConsoleDeps,
@@ -112,6 +118,7 @@ export class ClusterConsole {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     await this.#polling;
+    await this.#playground?.close();
     const server = this.#server;
     this.#server = undefined;
     server?.closeAllConnections();
@@ -321,7 +328,13 @@ export class ClusterConsole {
         .end(JSON.stringify(body));
     };
     try {
-      if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/index.html")) {
+      const page =
+        url.pathname === "/" || url.pathname === "/index.html"
+          ? CONSOLE_PAGE
+          : url.pathname === "/playground"
+            ? PLAYGROUND_PAGE
+            : undefined;
+      if (req.method === "GET" && page) {
         res
           .writeHead(200, {
             "content-type": "text/html; charset=utf-8",
@@ -330,7 +343,7 @@ export class ClusterConsole {
               "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:",
             "x-frame-options": "DENY",
           })
-          .end(CONSOLE_PAGE);
+          .end(page);
         return;
       }
       if (url.pathname === "/favicon.ico") return void res.writeHead(204).end();
@@ -338,6 +351,7 @@ export class ClusterConsole {
       if (!url.pathname.startsWith("/api/")) return send(404, { error: "not found" });
       if (!this.#authorized(req)) return send(401, { error: "operator token required" });
       if (req.method === "GET" && url.pathname === "/api/state") return send(200, this.state());
+      if (url.pathname.startsWith("/api/play/")) return send(200, await this.#play(req, url));
       if (req.method !== "POST") return send(405, { error: "method not allowed" });
       const body = (await readJson(req)) as { node?: unknown; room?: unknown; to?: unknown };
       const node = typeof body.node === "string" ? body.node : "";
@@ -367,7 +381,39 @@ export class ClusterConsole {
       }
       return send(404, { error: "not found" });
     } catch (error) {
+      if (error instanceof PlaygroundError) return send(error.status, { error: error.message });
+      if (error instanceof SyntaxError)
+        return send(400, { error: `invalid JSON: ${error.message}` });
       send(502, { error: (error as Error).message });
+    }
+  }
+
+  /** The playground's API (`/api/play/…`, docs/console.md). */
+  async #play(req: IncomingMessage, url: URL): Promise<unknown> {
+    const play = this.deps.play;
+    if (!play) throw new PlaygroundError(404, "this console has no playground");
+    this.#playground ??= new Playground(play.nc, play.prefix);
+    const playground = this.#playground;
+    const str = (v: unknown) => (typeof v === "string" ? v.trim() : "");
+    if (req.method === "GET" && url.pathname === "/api/play/types")
+      return { types: [...PLAYGROUND_TYPES] };
+    if (req.method === "GET" && url.pathname === "/api/play/events")
+      return playground.events(
+        url.searchParams.get("session") ?? "",
+        Number(url.searchParams.get("after") ?? 0) || 0,
+      );
+    if (req.method !== "POST") throw new PlaygroundError(405, "method not allowed");
+    const body = (await readJson(req)) as Record<string, unknown>;
+    switch (url.pathname) {
+      case "/api/play/join":
+        return playground.join(str(body.type), str(body.room), str(body.user));
+      case "/api/play/input":
+        if (!("body" in body)) throw new PlaygroundError(400, "input body required");
+        return playground.input(str(body.session), str(body.type), body.body);
+      case "/api/play/leave":
+        return playground.leave(str(body.session));
+      default:
+        throw new PlaygroundError(404, "not found");
     }
   }
 

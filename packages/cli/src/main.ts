@@ -314,7 +314,10 @@ async function run(
     const reader = new BucketReader(nc, options.prefix);
     const control = new ControlClient(nc, options.prefix);
     if (selected.kind === "console") {
-      const console = await startConsole({ reader, control, log: write }, selected.options);
+      const console = await startConsole(
+        { reader, control, log: write, play: { nc, prefix: options.prefix } },
+        selected.options,
+      );
       await new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve()));
       await console.close();
     } else {
