@@ -17,6 +17,7 @@ import {
 } from "@rookery/testkit";
 import { startNode } from "../../services/node/test/nodes";
 
+const DOCS = new URL("../../docs/", import.meta.url).pathname;
 const TOKEN = "playground-test-token-0123456789";
 
 let server: NatsServer;
@@ -65,6 +66,22 @@ describe("room playground", () => {
       body: '{"type":"party","room":"x","user":"ann"}',
     });
     expect(join.status).toBe(401);
+
+    const post = (path: string, body: string) =>
+      fetch(`${base}api/play/${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body,
+      });
+    // A body that is not JSON, a bad user name, an unknown player: refused before any room.
+    const bad = await post("input", '{"session": "x", "type": "add", "body": {');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/invalid JSON/);
+    expect((await post("join", '{"type":"party","room":"x","user":"a b"}')).status).toBe(400);
+    expect((await post("input", '{"session":"nope","type":"add","body":{}}')).status).toBe(404);
+    const unknown = await post("join", '{"type":"no-such-type","room":"x","user":"ann"}');
+    expect(unknown.status).toBe(502);
+    expect(((await unknown.json()) as { error: string }).error).toMatch(/no node serves/);
   });
 
   it("playground - two users join a party room, one adds a song, both see it; a bad JSON body changes nothing", async () => {
@@ -109,6 +126,10 @@ describe("room playground", () => {
     await page.waitForTimeout(1000);
     expect((await eventsOf(page, "bob")).length).toBe(before);
     expect((await eventsOf(page, "ann")).join("\n")).not.toContain("Song 2");
+    // JSON the room refuses: its refusal is shown.
+    await bob.locator("textarea.input-body").fill('{"name":"no title"}');
+    await bob.locator("button.send-input").click();
+    await expect.poll(() => bob.locator("p.error").textContent()).toMatch(/refused \(seq 1\)/);
 
     // A new user joining sees the state with the song.
     await page.fill("#user", "cat");
@@ -122,6 +143,7 @@ describe("room playground", () => {
       )
       .toContain("Song 1");
     expect(errors).toEqual([]);
+    await page.screenshot({ path: `${DOCS}playground.png`, fullPage: true });
     await page.close();
   });
 });

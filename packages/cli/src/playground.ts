@@ -19,7 +19,7 @@ export interface PlayEvent {
   /** Position in this player's stream (1, 2, …). */
   n: number;
   at: string;
-  /** Room event seq (0 for the join's own events). */
+  /** Room event seq. */
   seq: number;
   type: string;
   body: unknown;
@@ -129,13 +129,22 @@ export class Playground {
       touched: Date.now(),
     };
     void this.#listen(player);
-    const reply = await this.#router.request(type, room, { k: InternalKind.Join, member });
+    const reply = await this.#router
+      .request(type, room, { k: InternalKind.Join, member })
+      .catch((error: unknown) => {
+        player.sub.unsubscribe();
+        throw error;
+      });
     if (reply.k !== InternalKind.Joined) {
       player.sub.unsubscribe();
       const message = reply.k === InternalKind.Err ? `${reply.code}: ${reply.message}` : reply.k;
       throw new PlaygroundError(409, `join refused: ${message}`);
     }
-    for (const e of reply.events ?? []) this.#push(player, 0, e.type, e.body, true);
+    // The join's own events come in the reply and (subscribed first) live too:
+    // once each, in room order. Nothing was polled yet, so renumbering is safe.
+    for (const e of reply.events ?? []) this.#push(player, e.seq, e.type, e.body, true);
+    player.events.sort((a, b) => a.seq - b.seq);
+    player.events.forEach((e, i) => (e.n = i + 1));
     player.joined = {
       epoch: reply.epoch,
       seq: reply.seq,
@@ -160,6 +169,8 @@ export class Playground {
   }
 
   #push(player: Player, seq: number, type: string, body: unknown, priv: boolean): void {
+    // The join's events arrive twice (reply and subject), in either order.
+    if (player.events.some((e) => e.seq === seq)) return;
     player.events.push({
       n: ++player.n,
       at: new Date().toISOString(),
