@@ -203,7 +203,7 @@ function buildProgram(select: (selected: Selected) => void): Command {
   program
     .command("console")
     .description(
-      "live cluster console (web page): processes, rooms, members, events; drain and move buttons",
+      "live cluster console (web page): processes, rooms, members, events; drain and move buttons; a room playground at /playground",
     )
     .option("--port <port>", "admin port to listen on (never a gateway's public port)", port, 9300)
     .option("--host <host>", "interface to listen on", "127.0.0.1")
