@@ -1,3 +1,5 @@
+import { TOKEN_SIGN_IN } from "./page-sign-in";
+
 /**
  * The cluster console page (one file, no build step, no external asset): it
  * asks for the operator token once (kept in sessionStorage), then reads
@@ -221,24 +223,7 @@ function open() {
   timer = setInterval(refresh, 1000);
 }
 
-$("#login").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  token = $("#token").value.trim();
-  const res = await fetch("/api/state", { headers: { authorization: "Bearer " + token } });
-  if (res.status === 401) return showLogin("That token was refused.");
-  sessionStorage.setItem("rookery-console-token", token);
-  open();
-});
-
-// npm start prints the URL with ?token=: keep it for the tab, drop it from the address bar.
-const fromUrl = new URLSearchParams(location.search).get("token");
-if (fromUrl) {
-  token = fromUrl;
-  sessionStorage.setItem("rookery-console-token", token);
-  history.replaceState(null, "", location.pathname);
-}
-if (token) open(); else showLogin();
-</script>
+${TOKEN_SIGN_IN}</script>
 </body>
 </html>
 `;

@@ -1,3 +1,5 @@
+import { TOKEN_SIGN_IN } from "./page-sign-in";
+
 /**
  * The room playground page (one file, no build step): same operator token as
  * the console (sessionStorage), joins rooms as made-up users through the
@@ -196,23 +198,7 @@ async function open() {
   }
 }
 
-$("#login").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  token = $("#token").value.trim();
-  const res = await fetch("/api/state", { headers: { authorization: "Bearer " + token } });
-  if (res.status === 401) return showLogin("That token was refused.");
-  sessionStorage.setItem("rookery-console-token", token);
-  open();
-});
-
-const fromUrl = new URLSearchParams(location.search).get("token");
-if (fromUrl) {
-  token = fromUrl;
-  sessionStorage.setItem("rookery-console-token", token);
-  history.replaceState(null, "", location.pathname);
-}
-if (token) open(); else showLogin();
-</script>
+${TOKEN_SIGN_IN}</script>
 </body>
 </html>
 `;
