@@ -22,6 +22,7 @@ import { HostControl } from "./host-control";
 import { resolveRuntimeOptions, type ResolvedRuntimeOptions, type RuntimeOptions } from "./options";
 import { isDurable, type RoomDefinition } from "./room";
 import { RoomActor, type ActorDeps, type LocalGateway } from "./room-actor";
+import { err } from "./replies";
 import { HandlerTimeoutError } from "./sandbox";
 
 type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
@@ -495,10 +496,6 @@ function reply(msg: Msg, frame: PlaceReply): void {
 /** A lease read from a tombstone may carry epoch 0; the frame requires a positive one. */
 function placed(node: string, roomEpoch: number): PlaceReply {
   return { k: InternalKind.Placed, node, epoch: Math.max(1, roomEpoch) };
-}
-
-function err(code: ErrorCode, message: string): PlaceReply {
-  return { k: InternalKind.Err, code, message };
 }
 
 /**

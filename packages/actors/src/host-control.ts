@@ -1,6 +1,6 @@
 import type { Msg, Subscription } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import type { Names } from "@rookery/protocol";
+import { parseRoom as parseRoomRef, type Names } from "@rookery/protocol";
 import type { ActorHost } from "./actor-host";
 import type { RoomActor } from "./room-actor";
 
@@ -250,9 +250,7 @@ export class HostControl {
 }
 
 function parseRoom(room: unknown): [string, string] {
-  const [type, id, extra] = typeof room === "string" ? room.split("/") : [];
-  if (!type || !id || extra !== undefined) {
-    throw new Error(`room must be <type>/<id>, got ${JSON.stringify(room)}`);
-  }
-  return [type, id];
+  const ref = typeof room === "string" ? parseRoomRef(room) : undefined;
+  if (!ref) throw new Error(`room must be <type>/<id>, got ${JSON.stringify(room)}`);
+  return [ref.type, ref.id];
 }
