@@ -171,7 +171,8 @@ async function stopAll(code) {
       running.map(async ({ name, child, exited }) => {
         const how = await Promise.race([exited, timeout]);
         if (how === "timeout") child.kill("SIGKILL");
-        const ok = how === 0;
+        // A console stopped while it was still starting ends by the signal.
+        const ok = how === 0 || (name === CONSOLE && how === "SIGTERM");
         say(`${name} ${group === ROOKERY ? "drained" : "stopped"} (${how === 0 ? "exit 0" : how})`);
         return ok;
       }),
@@ -341,6 +342,19 @@ async function main() {
         `metrics http://127.0.0.1:${r.port}/metrics (gateway), http://127.0.0.1:${r.metricsPort}/metrics (node; /readyz, /healthz)`,
     );
   }
+  // Printed before the console starts: they do not wait for it (its start,
+  // through tsx, takes seconds on a busy machine).
+  if (auth) {
+    const operator = relative(root, auth.seeds.operator);
+    console.log(
+      `  NATS users: ${relative(root, join(dataDir, "auth"))}/{gateway,node,operator,admin}.nk`,
+    );
+    console.log(`  CLI:  npx rookery nodes --server ${natsUrl} --nkey ${operator}`);
+    const admin = relative(root, auth.seeds.admin);
+    console.log(`  admin CLI:  npx rookery drain <node> --server ${natsUrl} --nkey ${admin}`);
+  } else {
+    console.log(`  CLI:  npx rookery nodes --server ${natsUrl}   (with your NATS credentials)`);
+  }
   // The cluster console and its room playground: admin port on the loopback,
   // the run's admin key, a token made for this run (docs/console.md).
   const consolePort = await freePort(Number(process.env.ROOKERY_CONSOLE_PORT ?? 9300));
@@ -379,17 +393,6 @@ async function main() {
     );
   }
   console.log(`  console: ${consoleUrl}   (cluster console; room playground at /playground)`);
-  if (auth) {
-    const operator = relative(root, auth.seeds.operator);
-    console.log(
-      `  NATS users: ${relative(root, join(dataDir, "auth"))}/{gateway,node,operator,admin}.nk`,
-    );
-    console.log(`  CLI:  npx rookery nodes --server ${natsUrl} --nkey ${operator}`);
-    const admin = relative(root, auth.seeds.admin);
-    console.log(`  admin CLI:  npx rookery drain <node> --server ${natsUrl} --nkey ${admin}`);
-  } else {
-    console.log(`  CLI:  npx rookery nodes --server ${natsUrl}   (with your NATS credentials)`);
-  }
   console.log(
     "Press Ctrl-C to stop (the console stops, the processes drain, then the broker stops).",
   );
