@@ -1,7 +1,12 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 import { serverPerFile } from "./suite";
-import { decodeLeaseRecord, decodePresenceRecord, ensureBuckets, leaseKey } from "@rookery/cluster";
+import {
+  decodeLeaseRecord,
+  decodePresenceRecord,
+  ensureBuckets,
+  leaseKey,
+} from "@rookery/cluster/internal";
 import { testNamespace, until } from "@rookery/testkit";
 import { startNode } from "../../node/test/nodes";
 import { RawClient, startGateway, startGatewayProcess } from "./harness";
@@ -101,14 +106,22 @@ describe("gateway failures", () => {
       "every room lost the doomed gateway's members",
     );
     const buckets = await ensureBuckets(await natsClient(), { prefix });
+    // One pass over the bucket's last values (a key listing plus a get per
+    // key is 220 round trips: under load the check alone outlasted the window).
     const presenceGateways = async () => {
-      const gateways = new Set<string>();
-      for await (const key of await buckets.presence.keys()) {
-        const entry = await buckets.presence.get(key);
-        if (entry?.operation === "PUT")
-          gateways.add(decodePresenceRecord(key, entry.value).gateway);
+      const live = new Map<string, string>();
+      const watch = await buckets.presence.watch({ key: ">" });
+      try {
+        for await (const entry of watch) {
+          if (entry.operation === "PUT")
+            live.set(entry.key, decodePresenceRecord(entry.key, entry.value).gateway);
+          else live.delete(entry.key);
+          if (entry.delta === 0) break;
+        }
+      } finally {
+        watch.stop();
       }
-      return [...gateways];
+      return [...new Set(live.values())];
     };
     await until(
       async () => (await presenceGateways()).join() === "gw-survivor",
