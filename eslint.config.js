@@ -43,8 +43,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              // Published entries besides the index: @rookery/actors/testing.
-              group: ["@rookery/*/*", "!@rookery/actors/testing"],
+              // Published entries besides the index: @rookery/actors/testing and
+              // each package's internal entry (Rookery's own packages only).
+              group: ["@rookery/*/*", "!@rookery/actors/testing", "!@rookery/*/internal"],
               message: "Import a package through its index (or a published entry) only.",
             },
           ],

@@ -23,7 +23,7 @@ import {
   type RoomDefinition,
 } from "@rookery/actors";
 import { connect } from "@nats-io/transport-node";
-import { InternalKind } from "@rookery/protocol";
+import { InternalKind } from "@rookery/protocol/internal";
 import { startNatsServer } from "@rookery/testkit";
 import { loadRooms } from "../../services/node/src/load-rooms";
 import { startNode } from "../../services/node/test/nodes";

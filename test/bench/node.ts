@@ -7,7 +7,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ActorHost, RoomRouter } from "@rookery/actors";
 import { ClusterMember } from "@rookery/cluster";
-import { InternalKind, type MemberInfo } from "@rookery/protocol";
+import { InternalKind, type MemberInfo } from "@rookery/protocol/internal";
 import { startNatsServer, type NatsServer } from "@rookery/testkit";
 import { ephemeralLedgerRoom } from "../../packages/actors/test/fixtures/rooms";
 import { startNode } from "../../services/node/test/nodes";

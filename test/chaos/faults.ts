@@ -6,7 +6,8 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { clusterNames, decodeLeaseRecord } from "@rookery/cluster";
+import { clusterNames } from "@rookery/cluster";
+import { decodeLeaseRecord } from "@rookery/cluster/internal";
 import type { NatsServer } from "@rookery/testkit";
 import type { FaultWindow } from "./history";
 import { CHAOS_ROOM_TYPE } from "./ledger-room";

@@ -5,14 +5,14 @@
  */
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { clusterNames } from "@rookery/cluster";
 import {
-  clusterNames,
   decodeLeaseRecord,
   decodePresenceRecord,
   decodeProcessRecord,
   leaseKey,
-} from "@rookery/cluster";
-import { presenceRoomFilter } from "@rookery/protocol";
+} from "@rookery/cluster/internal";
+import { presenceRoomFilter } from "@rookery/protocol/internal";
 import { until } from "@rookery/testkit";
 import type { FinalRoom, LeaseView } from "./history";
 import { CHAOS_ROOM_TYPE } from "./ledger-room";

@@ -13,7 +13,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { RoomRouter } from "@rookery/actors";
 import { BucketReader, ControlClient, startConsole } from "@rookery/cli";
 import { ClusterMember } from "@rookery/cluster";
-import { InternalKind } from "@rookery/protocol";
+import { InternalKind } from "@rookery/protocol/internal";
 import {
   startNatsServer,
   testNamespace,

@@ -15,11 +15,11 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   clusterNames,
   connectNats,
-  encodeRecord,
   NatsConnectError,
   writeNatsAuth,
   type NatsAuthFiles,
 } from "@rookery/cluster";
+import { encodeRecord } from "@rookery/cluster/internal";
 import { main as cli } from "@rookery/cli";
 import {
   startNatsServer,

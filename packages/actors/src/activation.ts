@@ -1,7 +1,7 @@
 import type { StoredMsg } from "@nats-io/jetstream";
 import type { KvEntry } from "@nats-io/kv";
 import type { Value } from "@rookery/protocol";
-import { FencedJournal, FencedKey, leaseKey } from "@rookery/cluster";
+import { FencedJournal, FencedKey, leaseKey } from "@rookery/cluster/internal";
 import { decodeSnapshot, type JournalEntry } from "./journal";
 import { lastJournalMessage, readJournalFrom } from "./journal-reader";
 import { JournalReplayError } from "./replies";

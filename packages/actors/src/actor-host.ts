@@ -1,22 +1,10 @@
 import type { Msg, Subscription } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { Logger } from "pino";
-import {
-  decodePlaceRequest,
-  encodeFrame,
-  ErrorCode,
-  InternalKind,
-  names,
-  type PlaceReply,
-  type Value,
-} from "@rookery/protocol";
-import {
-  decodeLeaseRecord,
-  leaseKey,
-  type ClusterMember,
-  type Lease,
-  type ProcessRecord,
-} from "@rookery/cluster";
+import { encodeFrame, ErrorCode, names, type Value } from "@rookery/protocol";
+import { decodePlaceRequest, InternalKind, type PlaceReply } from "@rookery/protocol/internal";
+import type { ClusterMember, Lease, ProcessRecord } from "@rookery/cluster";
+import { decodeLeaseRecord, leaseKey } from "@rookery/cluster/internal";
 import { HandlerBatch, type BatchJob } from "./handler-batch";
 import { HostControl } from "./host-control";
 import { resolveRuntimeOptions, type ResolvedRuntimeOptions, type RuntimeOptions } from "./options";

@@ -1,11 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import {
-  encodeFrame,
-  InternalKind,
-  ServerKind,
-  type RoomEvent,
-  type RoomRef,
-} from "@rookery/protocol";
+import { encodeFrame, ServerKind, type RoomRef } from "@rookery/protocol";
+import { InternalKind, type RoomEvent } from "@rookery/protocol/internal";
 import type { StoredMember } from "./journal";
 import type { CoreEvent } from "./room-core";
 

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import type { ErrReply, RoomReply } from "@rookery/protocol";
-import { isFinalFenceError, type FencedJournal } from "@rookery/cluster";
+import type { ErrReply, RoomReply } from "@rookery/protocol/internal";
+import { isFinalFenceError, type FencedJournal } from "@rookery/cluster/internal";
 import { encodeBatch, type JournalEntry } from "./journal";
 import { moved, type Reply } from "./replies";
 import type { Applied, CoreEvent } from "./room-core";

@@ -1,10 +1,5 @@
-import {
-  InternalKind,
-  ResumeMode,
-  type RoomJoinRequest,
-  type RoomReply,
-  type Value,
-} from "@rookery/protocol";
+import { ResumeMode, type Value } from "@rookery/protocol";
+import { InternalKind, type RoomJoinRequest, type RoomReply } from "@rookery/protocol/internal";
 import type { RoomDefinition } from "./room";
 import type { CoreEvent, RoomCore } from "./room-core";
 import { runHandler } from "./sandbox";

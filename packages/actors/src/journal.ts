@@ -1,5 +1,6 @@
 import { Packr } from "msgpackr";
-import type { MemberInfo, Value } from "@rookery/protocol";
+import type { Value } from "@rookery/protocol";
+import type { MemberInfo } from "@rookery/protocol/internal";
 import type { StoredDedupe } from "./dedupe";
 
 /**

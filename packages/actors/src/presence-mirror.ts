@@ -1,7 +1,8 @@
 import type { KV } from "@nats-io/kv";
 import type { Logger } from "pino";
-import { encodeRecord, presenceKey, type PresenceRecord } from "@rookery/cluster";
-import { presenceRoomFilter, unescapeKeyToken } from "@rookery/protocol";
+import type { PresenceRecord } from "@rookery/cluster";
+import { encodeRecord, presenceKey } from "@rookery/cluster/internal";
+import { presenceRoomFilter, unescapeKeyToken } from "@rookery/protocol/internal";
 import type { JournalEntry } from "./journal";
 import type { RoomCore } from "./room-core";
 

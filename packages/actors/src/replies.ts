@@ -1,12 +1,11 @@
 import type { Msg } from "@nats-io/transport-node";
+import { encodeFrame, ErrorCode } from "@rookery/protocol";
 import {
-  encodeFrame,
-  ErrorCode,
   InternalKind,
   type ErrReply,
   type RoomAckedReply,
   type RoomReply,
-} from "@rookery/protocol";
+} from "@rookery/protocol/internal";
 import type { Outcome } from "./dedupe";
 import type { Applied } from "./room-core";
 

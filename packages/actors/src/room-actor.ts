@@ -1,18 +1,17 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { Logger } from "pino";
+import { ErrorCode, type Names, type Value } from "@rookery/protocol";
 import {
   decodeRoomRequest,
-  ErrorCode,
   InternalKind,
   type ErrReply,
-  type Names,
   type RoomJoinRequest,
   type RoomReply,
   type RoomRequest,
-  type Value,
-} from "@rookery/protocol";
-import { leaseKey, type ClusterBuckets, type Lease } from "@rookery/cluster";
+} from "@rookery/protocol/internal";
+import type { ClusterBuckets, Lease } from "@rookery/cluster";
+import { leaseKey } from "@rookery/cluster/internal";
 import {
   encodeBatch,
   encodeSnapshot,

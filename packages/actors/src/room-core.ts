@@ -2,10 +2,10 @@ import {
   SystemEvent,
   type LeaderEventBody,
   type LeaveEventBody,
-  type MemberInfo,
   type MemberView,
   type Value,
 } from "@rookery/protocol";
+import type { MemberInfo } from "@rookery/protocol/internal";
 import { lookup, record, type Known, type Outcome, type StoredDedupe } from "./dedupe";
 import type { JournalEntry, Snapshot, StoredMember } from "./journal";
 import { longestPresent, type Member, type RoomContext, type RoomDefinition } from "./room";

@@ -1,16 +1,12 @@
 import type { NatsConnection } from "@nats-io/transport-node";
+import { encodeFrame, ErrorCode, names, ProtocolError, type Names } from "@rookery/protocol";
 import {
   decodePlaceReply,
   decodeRoomReply,
-  encodeFrame,
-  ErrorCode,
   InternalKind,
-  names,
-  ProtocolError,
-  type Names,
   type RoomReply,
   type RoomRequest,
-} from "@rookery/protocol";
+} from "@rookery/protocol/internal";
 import {
   NoRespondersError,
   RequestAbortedError,

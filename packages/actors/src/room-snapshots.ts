@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { isFinalFenceError, type ClusterBuckets, type FencedKey } from "@rookery/cluster";
+import type { ClusterBuckets } from "@rookery/cluster";
+import { isFinalFenceError, type FencedKey } from "@rookery/cluster/internal";
 import { encodeSnapshot, type Snapshot } from "./journal";
 import type { ResolvedRuntimeOptions } from "./options";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { RuntimeOptions } from "@rookery/actors";
-import { InternalKind } from "@rookery/protocol";
+import { InternalKind } from "@rookery/protocol/internal";
 import { startNatsCluster, testNamespace, until, type NatsCluster } from "@rookery/testkit";
 import { Cluster, expectKind } from "./helpers";
 

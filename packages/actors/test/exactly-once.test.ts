@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { decodeAny } from "@rookery/cluster";
-import { ErrorCode, InternalKind, ResumeMode, type RoomReply } from "@rookery/protocol";
+import { decodeAny } from "@rookery/cluster/internal";
+import { ErrorCode, ResumeMode } from "@rookery/protocol";
+import { InternalKind, type RoomReply } from "@rookery/protocol/internal";
 import { startNatsServer, testNamespace, type NatsServer } from "@rookery/testkit";
 import type { RoomRouter } from "@rookery/actors";
 import { Cluster, expectKind } from "./helpers";

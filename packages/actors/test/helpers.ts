@@ -1,7 +1,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ActorHost, RoomRouter, type RuntimeOptions } from "@rookery/actors";
 import { ClusterMember } from "@rookery/cluster";
-import { InternalKind, type MemberInfo, type RoomReply } from "@rookery/protocol";
+import { InternalKind, type MemberInfo, type RoomReply } from "@rookery/protocol/internal";
 import {
   alarmRoom,
   ephemeralLedgerRoom,

@@ -1,6 +1,6 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { InternalKind } from "@rookery/protocol";
+import { InternalKind } from "@rookery/protocol/internal";
 import { startNatsServer, testNamespace, until, type NatsServer } from "@rookery/testkit";
 import { Cluster, expectKind } from "./helpers";
 

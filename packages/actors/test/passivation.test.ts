@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { decodeAny } from "@rookery/cluster";
-import { InternalKind } from "@rookery/protocol";
+import { decodeAny } from "@rookery/cluster/internal";
+import { InternalKind } from "@rookery/protocol/internal";
 import { startNatsServer, testNamespace, until, type NatsServer } from "@rookery/testkit";
 import { Cluster, expectKind, memberInfo } from "./helpers";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { InternalKind } from "@rookery/protocol";
+import { InternalKind } from "@rookery/protocol/internal";
 import { startNatsServer, testNamespace, until, type NatsServer } from "@rookery/testkit";
 import { Cluster, expectKind, memberInfo } from "./helpers";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { ActorHost } from "@rookery/actors";
-import { decodePresenceRecord, presenceKey } from "@rookery/cluster";
-import { InternalKind, presenceRoomFilter } from "@rookery/protocol";
+import { decodePresenceRecord, presenceKey } from "@rookery/cluster/internal";
+import { InternalKind, presenceRoomFilter } from "@rookery/protocol/internal";
 import { startNatsServer, testNamespace, until, type NatsServer } from "@rookery/testkit";
 import { Cluster, expectKind } from "./helpers";
 

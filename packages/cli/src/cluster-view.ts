@@ -1,5 +1,5 @@
-import { decodeAny } from "@rookery/cluster";
-import { unescapeKeyToken } from "@rookery/protocol";
+import { decodeAny } from "@rookery/cluster/internal";
+import { unescapeKeyToken } from "@rookery/protocol/internal";
 import type { BucketReader } from "./buckets";
 
 /** One process as its heartbeat shows it. */

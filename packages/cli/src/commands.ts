@@ -1,5 +1,5 @@
 import type { KV, KvWatchEntry } from "@nats-io/kv";
-import { decodeAny } from "@rookery/cluster";
+import { decodeAny } from "@rookery/cluster/internal";
 import { BUCKETS, type BucketAlias, type BucketReader } from "./buckets";
 import { decodeKey, iso, readCluster, type ClusterSnapshot } from "./cluster-view";
 import type { ControlClient } from "./control";

@@ -11,6 +11,7 @@
  * ```
  *
  * Programmatic use (tests, scripts): `await main(["nodes", "--json"], line => lines.push(line))`.
+ * The context loader the commands share is in `@rookery/cli/internal`.
  */
 export { main } from "./main";
 export { runLoad } from "./load";
@@ -21,7 +22,7 @@ export { BucketReader } from "./buckets";
 export { ClusterConsole, startConsole } from "./console";
 export type { ClusterEvent, ConsoleOptions } from "./console";
 export { ControlClient, ControlError } from "./control";
-export { ContextError, loadContext } from "./context";
+export { ContextError } from "./context";
 export { readCluster } from "./cluster-view";
 export type { ClusterSnapshot, RoomView, ProcessView } from "./cluster-view";
 

@@ -2,14 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { RoomRouter } from "@rookery/actors";
 import { ClusterMember } from "@rookery/cluster";
-import {
-  decodeRoomEvent,
-  decodeServerFrame,
-  InternalKind,
-  names,
-  type MemberInfo,
-  type Value,
-} from "@rookery/protocol";
+import { decodeServerFrame, names, type Value } from "@rookery/protocol";
+import { decodeRoomEvent, InternalKind, type MemberInfo } from "@rookery/protocol/internal";
 
 /** The room types of the examples, offered by the page (any other type can be typed in). */
 export const PLAYGROUND_TYPES = ["party", "chess", "tic-tac-toe"] as const;

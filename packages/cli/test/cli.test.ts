@@ -2,7 +2,8 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { ClusterMember, encodeRecord } from "@rookery/cluster";
+import { ClusterMember } from "@rookery/cluster";
+import { encodeRecord } from "@rookery/cluster/internal";
 import { spawnChild, startNatsServer, testNamespace, type NatsServer } from "@rookery/testkit";
 
 const bin = new URL("../bin/rookery.js", import.meta.url).pathname;

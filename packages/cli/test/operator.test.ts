@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { RoomRouter } from "@rookery/actors";
 import { ClusterMember } from "@rookery/cluster";
-import { InternalKind } from "@rookery/protocol";
+import { InternalKind } from "@rookery/protocol/internal";
 import {
   spawnChild,
   startNatsServer,

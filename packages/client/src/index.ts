@@ -16,7 +16,6 @@ export { connect, ConnectionState, RookeryClient } from "./client";
 export type { ClientEvents } from "./client";
 export { Room, RoomStatus } from "./room";
 export type { RoomEventInfo, RoomEvents } from "./room";
-export { backoffDelay } from "./backoff";
 export {
   ClientClosedError,
   ConnectionLostError,

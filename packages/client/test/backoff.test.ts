@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { backoffDelay, resolveClientOptions } from "@rookery/client";
+import { resolveClientOptions } from "@rookery/client";
+import { backoffDelay } from "@rookery/client/internal";
 
 describe("client backoff", () => {
   test("backoff - full jitter between 0 and min(cap, base * 2^attempt)", () => {

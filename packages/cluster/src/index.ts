@@ -1,7 +1,10 @@
 /**
  * Cluster coordination on NATS KV: membership with heartbeat epochs, room
  * leases with fencing, expiry watchers that work on nats-server 2.9, a
- * cluster singleton and the sweeper duty.
+ * cluster singleton and the sweeper duty. This entry is for services that
+ * embed a cluster member and for operators (connection, credentials,
+ * permissions, the records in the buckets); the building blocks the actor
+ * runtime and the services wire together are in `@rookery/cluster/internal`.
  *
  * ```ts
  * import { connect } from "@nats-io/transport-node";
@@ -15,11 +18,8 @@
  * if (placed.acquired) console.log("room epoch", placed.lease.roomEpoch);
  * ```
  */
-export { ensureBuckets } from "./buckets";
-export { envInt, envList } from "./env";
 export {
   connectNats,
-  loggedConnectRetry,
   natsAuthFromEnv,
   NatsAuthConfigError,
   NatsConnectError,
@@ -39,37 +39,23 @@ export {
   FailStoppedError,
   InvalidNameError,
   InvalidRecordError,
-  isWrongLastSequence,
   JetStreamUnavailableError,
   LeaseHeldError,
   NotStartedError,
   OwnershipLostError,
 } from "./errors";
-export { FencedJournal, FencedKey, isFinalFenceError } from "./fencing";
-export { FailStopReason, Heartbeat, newEpoch } from "./heartbeat";
-export { LeaseManager } from "./leases";
-export { DownReason, MembershipView } from "./membership";
-export { clusterNames, dutyKey, leaseKey, presenceKey, processKey } from "./names";
+export { FailStopReason } from "./heartbeat";
+export { DownReason } from "./membership";
+export { clusterNames } from "./names";
 export { defaultClusterOptions, resolveClusterOptions } from "./options";
-export {
-  decodeAny,
-  decodeDutyRecord,
-  decodeLeaseRecord,
-  decodePresenceRecord,
-  decodeProcessRecord,
-  encodeRecord,
-  ProcessRole,
-} from "./records";
-export { Singleton } from "./singleton";
-export { Sweeper } from "./sweeper";
+export { ProcessRole } from "./records";
 
 export type { ClusterBuckets } from "./buckets";
 export type { ClusterMemberOptions } from "./cluster-member";
-export type { AppendRetry, LivenessGuard } from "./fencing";
-export type { HeartbeatEvents, ProcessIdentity } from "./heartbeat";
-export type { AcquireResult, Lease, LeaseEvents } from "./leases";
-export type { MembershipEvents } from "./membership";
+export type { Heartbeat, HeartbeatEvents, ProcessIdentity } from "./heartbeat";
+export type { AcquireResult, Lease, LeaseEvents, LeaseManager } from "./leases";
+export type { MembershipEvents, MembershipView } from "./membership";
 export type { ClusterNames } from "./names";
 export type { ClusterOptions, ResolvedClusterOptions } from "./options";
 export type { DutyRecord, LeaseRecord, PresenceRecord, ProcessRecord } from "./records";
-export type { SingletonEvents } from "./singleton";
+export type { Singleton, SingletonEvents } from "./singleton";

@@ -1,4 +1,5 @@
-import { leaseKey as roomKey, names, nodeKey, presenceKey as memberKey } from "@rookery/protocol";
+import { names } from "@rookery/protocol";
+import { leaseKey as roomKey, nodeKey, presenceKey as memberKey } from "@rookery/protocol/internal";
 import { InvalidNameError } from "./errors";
 import type { ProcessRole } from "./records";
 

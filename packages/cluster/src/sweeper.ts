@@ -3,7 +3,8 @@ import type { Logger } from "pino";
 import type { ClusterBuckets } from "./buckets";
 import type { DownReason, MembershipView } from "./membership";
 import { leaseKey } from "./names";
-import { encodeFrame, InternalKind, type DownNotice } from "@rookery/protocol";
+import { encodeFrame } from "@rookery/protocol";
+import { InternalKind, type DownNotice } from "@rookery/protocol/internal";
 import { decodeLeaseRecord, decodePresenceRecord, type ProcessRecord } from "./records";
 import type { Singleton } from "./singleton";
 

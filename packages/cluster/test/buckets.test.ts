@@ -3,12 +3,11 @@ import { connect } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import {
   BucketIncompatibleError,
-  ensureBuckets,
-  FencedJournal,
   JetStreamUnavailableError,
   OwnershipLostError,
   FailStoppedError,
 } from "@rookery/cluster";
+import { ensureBuckets, FencedJournal } from "@rookery/cluster/internal";
 import { startNatsServer, testNamespace, type NatsServer } from "@rookery/testkit";
 
 describe("buckets", () => {

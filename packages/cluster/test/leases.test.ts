@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { encodeRecord, FencedKey, decodeAny } from "@rookery/cluster";
+import { encodeRecord, FencedKey, decodeAny } from "@rookery/cluster/internal";
 import {
   spawnChild,
   startNatsServer,

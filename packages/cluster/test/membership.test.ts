@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { encodeRecord, type ProcessRecord } from "@rookery/cluster";
+import type { ProcessRecord } from "@rookery/cluster";
+import { encodeRecord } from "@rookery/cluster/internal";
 import { startNatsServer, testNamespace, until, type NatsServer } from "@rookery/testkit";
 import { Members } from "./helpers";
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connect } from "@nats-io/transport-node";
-import { decodeAny, encodeRecord, type PresenceRecord } from "@rookery/cluster";
-import { decodeDownNotice, type DownNotice } from "@rookery/protocol";
+import type { PresenceRecord } from "@rookery/cluster";
+import { decodeAny, encodeRecord } from "@rookery/cluster/internal";
+import { decodeDownNotice, type DownNotice } from "@rookery/protocol/internal";
 import {
   spawnChild,
   startNatsServer,

@@ -2,7 +2,9 @@
  * @rookery/protocol — the wire protocol of Rookery: frame types, the one
  * MessagePack codec (validating, never throwing on untrusted input), error and
  * close codes, limits, and every NATS subject / KV bucket name.
- * The full specification is docs/protocol.md.
+ * The full specification is docs/protocol.md. This entry is for clients and
+ * operators; the gateway ↔ room frames and KV key helpers that only Rookery's
+ * own packages use are in `@rookery/protocol/internal`.
  *
  * @example
  * ```ts
@@ -52,45 +54,13 @@ export type {
   WelcomeFrame,
 } from "./client-frames";
 
-export { InternalKind } from "./internal-frames";
-export type {
-  DownNotice,
-  ErrReply,
-  InternalFrame,
-  MemberInfo,
-  PlacedReply,
-  PlaceReply,
-  PlaceRequest,
-  RoomAckedReply,
-  RoomEvent,
-  RoomInputRequest,
-  RoomJoinedReply,
-  RoomJoinRequest,
-  RoomLeaveRequest,
-  RoomLeftReply,
-  RoomReply,
-  RoomRequest,
-} from "./internal-frames";
-
-export {
-  decodeClientFrame,
-  decodeDownNotice,
-  decodePlaceReply,
-  decodePlaceRequest,
-  decodeRoomEvent,
-  decodeRoomReply,
-  decodeRoomRequest,
-  decodeServerFrame,
-  encodeFrame,
-  errorFrame,
-} from "./codec";
-export type { AnyFrame, DecodeResult } from "./codec";
+export { decodeClientFrame, decodeServerFrame, encodeFrame, errorFrame } from "./codec";
+export type { DecodeResult } from "./codec";
 
 export {
   CloseCode,
   closeCodeInfo,
   ErrorCode,
-  errorBudgetCodes,
   errorDescriptions,
   errorFromFrame,
   FrameTooLargeError,
@@ -102,7 +72,6 @@ export {
 export type { ErrorContext, ProtocolErrorOptions } from "./errors";
 
 export {
-  escapeKeyToken,
   formatRoom,
   isDisplayName,
   isEventType,
@@ -121,23 +90,13 @@ export {
   parseRoom,
   patterns,
   roomAllowed,
-  unescapeKeyToken,
 } from "./identifiers";
 export type { RoomRef } from "./identifiers";
 
 export { DEFAULT_DECODE_LIMITS, defaultProtocolLimits, resolveProtocolLimits } from "./limits";
 export type { DecodeLimits, ProtocolLimits, ResolvedProtocolLimits } from "./limits";
 
-export {
-  DEFAULT_PREFIX,
-  leaseKey,
-  names,
-  nodeKey,
-  presenceKey,
-  presenceRoomFilter,
-  ProcessRole,
-  stateKey,
-} from "./names";
+export { DEFAULT_PREFIX, names, ProcessRole } from "./names";
 export type { Names } from "./names";
 
 export { isValue } from "./value";

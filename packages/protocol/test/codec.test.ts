@@ -2,20 +2,22 @@ import { describe, expect, it } from "vitest";
 import {
   ClientKind,
   ErrorCode,
-  InternalKind,
   InvalidFieldError,
   ServerKind,
   decodeClientFrame,
-  decodeRoomEvent,
-  decodeRoomReply,
   decodeServerFrame,
   isValue,
   defaultProtocolLimits,
   encodeFrame,
   errorFrame,
-  type AnyFrame,
   type Value,
 } from "@rookery/protocol";
+import {
+  InternalKind,
+  decodeRoomEvent,
+  decodeRoomReply,
+  type AnyFrame,
+} from "@rookery/protocol/internal";
 import { families, room } from "./fixtures";
 import { bytesOf, plain } from "./helpers";
 

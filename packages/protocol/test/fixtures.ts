@@ -1,26 +1,28 @@
 /** One valid frame of every kind, per family, and the decoder of each family. */
 import {
   decodeClientFrame,
+  decodeServerFrame,
+  encodeFrame,
+  type ClientFrame,
+  type DecodeResult,
+  type ServerFrame,
+  type Value,
+} from "@rookery/protocol";
+import {
   decodeDownNotice,
   decodePlaceReply,
   decodePlaceRequest,
   decodeRoomEvent,
   decodeRoomReply,
   decodeRoomRequest,
-  decodeServerFrame,
-  encodeFrame,
   type AnyFrame,
-  type ClientFrame,
-  type DecodeResult,
   type DownNotice,
   type PlaceReply,
   type PlaceRequest,
   type RoomEvent,
   type RoomReply,
   type RoomRequest,
-  type ServerFrame,
-  type Value,
-} from "@rookery/protocol";
+} from "@rookery/protocol/internal";
 
 export const room = { type: "chess", id: "g-42" };
 export const alice = "alice@example.com:Sx7Qm2Lp9Zt4Wn8R";

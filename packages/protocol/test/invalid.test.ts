@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
   decodeClientFrame,
-  decodeDownNotice,
-  decodePlaceReply,
-  decodePlaceRequest,
-  decodeRoomEvent,
-  decodeRoomReply,
-  decodeRoomRequest,
   decodeServerFrame,
   defaultProtocolLimits,
   FrameTooLargeError,
@@ -16,6 +10,14 @@ import {
   type DecodeResult,
   type ProtocolError,
 } from "@rookery/protocol";
+import {
+  decodeDownNotice,
+  decodePlaceReply,
+  decodePlaceRequest,
+  decodeRoomEvent,
+  decodeRoomReply,
+  decodeRoomRequest,
+} from "@rookery/protocol/internal";
 import { alice, room } from "./fixtures";
 import { bytesOf, concat, fixstr } from "./helpers";
 

@@ -2,25 +2,27 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   defaultProtocolLimits,
-  escapeKeyToken,
   formatRoom,
   InvalidFieldError,
   isRoomId,
   isRoomType,
   isUserId,
-  leaseKey,
   memberId,
   names,
-  nodeKey,
   parseMemberId,
   parseRoom,
-  presenceKey,
-  presenceRoomFilter,
   resolveProtocolLimits,
   roomAllowed,
+} from "@rookery/protocol";
+import {
+  escapeKeyToken,
+  leaseKey,
+  nodeKey,
+  presenceKey,
+  presenceRoomFilter,
   stateKey,
   unescapeKeyToken,
-} from "@rookery/protocol";
+} from "@rookery/protocol/internal";
 
 describe("names - subjects and buckets", () => {
   it("names - default prefix rk", () => {

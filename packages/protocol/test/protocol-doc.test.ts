@@ -1,11 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  CloseCode,
-  closeCodeInfo,
-  ErrorCode,
-  errorBudgetCodes,
-  errorDescriptions,
-} from "@rookery/protocol";
+import { CloseCode, closeCodeInfo, ErrorCode, errorDescriptions } from "@rookery/protocol";
+import { errorBudgetCodes } from "@rookery/protocol/internal";
 import {
   closeTable,
   documentedOutcome,

@@ -1,4 +1,5 @@
-import { envInt, envList, natsAuthFromEnv } from "@rookery/cluster";
+import { natsAuthFromEnv } from "@rookery/cluster";
+import { envInt, envList } from "@rookery/cluster/internal";
 import type { ProtocolLimits } from "@rookery/protocol";
 import { GatewayConfigError, type GatewayOptions } from "./options";
 

@@ -5,7 +5,6 @@ import {
   InvalidFieldError,
   MalformedFrameError,
   UnknownFrameError,
-  InternalKind,
   LeaveReason,
   ProtocolError,
   roomAllowed,
@@ -14,12 +13,15 @@ import {
   type InputFrame,
   type JoinFrame,
   type LeaveFrame,
-  type RoomJoinedReply,
   type RoomRef,
-  type RoomReply,
-  type RoomRequest,
   type ServerFrame,
 } from "@rookery/protocol";
+import {
+  InternalKind,
+  type RoomJoinedReply,
+  type RoomReply,
+  type RoomRequest,
+} from "@rookery/protocol/internal";
 import { setMaxListeners } from "node:events";
 import type { ConnectionContext } from "./context";
 import { Membership, MembershipState, type MembershipOwner } from "./membership";

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import type { Duplex } from "node:stream";
 import type { RawData, WebSocket } from "ws";
 import {
   ClientKind,
@@ -7,7 +6,6 @@ import {
   decodeClientFrame,
   encodeFrame,
   ErrorCode,
-  errorBudgetCodes,
   errorFrame,
   memberId,
   PROTOCOL_VERSION,
@@ -21,6 +19,7 @@ import {
   type ServerFrame,
   type TokenClaims,
 } from "@rookery/protocol";
+import { errorBudgetCodes } from "@rookery/protocol/internal";
 import type { ConnectionContext } from "./context";
 import { MinuteCounter, TokenBucket } from "./limiter";
 import { ConnectionRooms } from "./connection-rooms";
@@ -54,10 +53,8 @@ export class Connection {
   #faults: MinuteCounter | undefined;
   readonly rooms: ConnectionRooms;
 
-  /** `socket`: the one `ws` writes to, corked per turn by the gateway's WriteBatch. */
   constructor(
     private readonly ws: WebSocket,
-    private readonly socket: Duplex,
     private readonly ctx: ConnectionContext,
   ) {
     const { ratePerSec, burst } = ctx.options.limits;
@@ -85,18 +82,13 @@ export class Connection {
     this.sendEncoded(encodeFrame(frame), frame.k);
   }
 
-  /**
-   * Sends bytes, closing the socket as a slow consumer past the outgoing
-   * buffer bound (which counts what is corked). The frames of one turn are
-   * written together (WriteBatch), each still its own message.
-   */
+  /** Sends bytes, closing the socket as a slow consumer past the outgoing buffer bound. */
   sendEncoded(bytes: Uint8Array, kind: ServerKind): void {
     const ws = this.ws;
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount + bytes.byteLength > this.ctx.options.maxBufferedBytes) {
       return this.#slowConsumer();
     }
-    this.ctx.writes.hold(this.socket);
     ws.send(bytes);
     this.ctx.metrics.frameOut(kind);
   }

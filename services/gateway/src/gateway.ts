@@ -5,21 +5,24 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { pino, type Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
 import { RoomRouter } from "@rookery/actors";
-import { ClusterMember, connectNats, loggedConnectRetry } from "@rookery/cluster";
+import { ClusterMember, connectNats } from "@rookery/cluster";
+import { loggedConnectRetry } from "@rookery/cluster/internal";
 import {
   CloseCode,
   formatRoom,
   HttpPath,
   ErrorCode,
-  InternalKind,
   LeaveReason,
   names,
   type Names,
+  type RoomRef,
+} from "@rookery/protocol";
+import {
+  InternalKind,
   type RoomEvent,
   type RoomReply,
-  type RoomRef,
   type RoomRequest,
-} from "@rookery/protocol";
+} from "@rookery/protocol/internal";
 import { originAllowed, TokenVerifier } from "./auth";
 import { Connection } from "./connection";
 import type { ConnectionContext, RoomRequestOptions } from "./context";
@@ -32,7 +35,6 @@ import type { Membership } from "./membership";
 import { GatewayMetrics } from "./metrics";
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from "./options";
 import { RoomChannel } from "./room-channel";
-import { WriteBatch } from "./write-batch";
 
 /** Longest wait for a room's lease when discovery is asked for its process. */
 const ROOM_OWNER_READ_MS = 250;
@@ -50,7 +52,6 @@ export class Gateway implements ConnectionContext {
   readonly metrics: GatewayMetrics;
   readonly logOnce: LogOnce;
   readonly verifier: TokenVerifier;
-  readonly writes = new WriteBatch();
   readonly #connections = new Set<Connection>();
   readonly #sessions = new Map<string, Connection>();
   readonly #channels = new Map<string, RoomChannel>();
@@ -200,17 +201,15 @@ export class Gateway implements ConnectionContext {
     const key = formatRoom(membership.room);
     let channel = this.#channels.get(key);
     if (!channel) {
-      const room = membership.room;
-      const subject = this.#names.subjects.roomEvents(room.type, room.id);
-      channel = new RoomChannel(this.#nc!, subject, room, {
-        badEvent: (bad, reason) =>
+      const subject = this.#names.subjects.roomEvents(membership.room.type, membership.room.id);
+      channel = new RoomChannel(this.#nc!, subject, membership.room, {
+        badEvent: (room, reason) =>
           this.#logOnce(
             `bad-event:${reason}`,
-            { room: formatRoom(bad), reason },
+            { room: formatRoom(room), reason },
             "undecodable room event dropped",
           ),
         fanout: (ms) => this.metrics.fanoutSeconds.observe(ms / 1000),
-        servedHere: () => this.#local?.serving(room) !== undefined,
       });
       channel.start();
       this.#channels.set(key, channel);
@@ -333,11 +332,11 @@ export class Gateway implements ConnectionContext {
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");
       return;
     }
-    this.#wss!.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, socket));
+    this.#wss!.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
   }
 
-  #accept(ws: WebSocket, socket: Duplex): void {
-    const connection = new Connection(ws, socket, this);
+  #accept(ws: WebSocket): void {
+    const connection = new Connection(ws, this);
     this.#connections.add(connection);
     ws.on("error", (error) =>
       this.#logOnce(`ws:${error.message}`, { err: error.message }, "socket error"),

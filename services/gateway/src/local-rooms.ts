@@ -1,4 +1,5 @@
-import type { RoomRef, RoomReply, RoomRequest } from "@rookery/protocol";
+import type { RoomRef } from "@rookery/protocol";
+import type { RoomReply, RoomRequest } from "@rookery/protocol/internal";
 
 /**
  * The rooms of the actor node role of this process (the co-located shape,

@@ -1,4 +1,5 @@
-import { ServerKind, type RoomEvent, type RoomRef } from "@rookery/protocol";
+import { ServerKind, type RoomRef } from "@rookery/protocol";
+import type { RoomEvent } from "@rookery/protocol/internal";
 
 /** One room event as fanned out: the same bytes (encoded once, by the room actor) to every socket. */
 export type Delivery = Pick<RoomEvent, "epoch" | "seq" | "to" | "frame">;

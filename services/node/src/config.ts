@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { envInt, envList, natsAuthFromEnv, type NatsAuth } from "@rookery/cluster";
+import { natsAuthFromEnv, type NatsAuth } from "@rookery/cluster";
+import { envInt, envList } from "@rookery/cluster/internal";
 
 /** Node service configuration, parsed and validated once from the environment. */
 export interface NodeConfig {

@@ -10,6 +10,5 @@
  */
 export { ConfigError, nodeConfigFromEnv } from "./config";
 export type { NodeConfig } from "./config";
-export { NodeMetrics } from "./metrics";
 export { NodeService, roomsOf } from "./node-service";
 export { loadRooms } from "./load-rooms";

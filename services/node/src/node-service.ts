@@ -1,7 +1,8 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { ActorHost, type LocalGateway, type RoomDefinition } from "@rookery/actors";
-import { ClusterMember, connectNats, loggedConnectRetry } from "@rookery/cluster";
+import { ClusterMember, connectNats } from "@rookery/cluster";
+import { loggedConnectRetry } from "@rookery/cluster/internal";
 import { AdminServer } from "./admin-server";
 import type { NodeConfig } from "./config";
 import { NodeMetrics } from "./metrics";

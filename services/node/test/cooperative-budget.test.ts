@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { RoomRouter } from "@rookery/actors";
-import { InternalKind, type RoomReply } from "@rookery/protocol";
+import { InternalKind, type RoomReply } from "@rookery/protocol/internal";
 import {
   startNatsServer,
   testNamespace,

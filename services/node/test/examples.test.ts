@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { RoomRouter } from "@rookery/actors";
 import { ClusterMember } from "@rookery/cluster";
-import { decodeRoomEvent, InternalKind, type MemberInfo, type RoomEvent } from "@rookery/protocol";
+import {
+  decodeRoomEvent,
+  InternalKind,
+  type MemberInfo,
+  type RoomEvent,
+} from "@rookery/protocol/internal";
 import {
   startNatsServer,
   testNamespace,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connect } from "@nats-io/transport-node";
 import { RoomRouter } from "@rookery/actors";
 import { ClusterMember } from "@rookery/cluster";
-import { decodeRoomEvent, InternalKind } from "@rookery/protocol";
+import { decodeRoomEvent, InternalKind } from "@rookery/protocol/internal";
 import {
   startNatsServer,
   testNamespace,

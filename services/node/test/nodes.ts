@@ -1,4 +1,5 @@
-import { decodeServerFrame, ServerKind, type RoomEvent, type Value } from "@rookery/protocol";
+import { decodeServerFrame, ServerKind, type Value } from "@rookery/protocol";
+import type { RoomEvent } from "@rookery/protocol/internal";
 import { spawnChild, type ChildHandle } from "@rookery/testkit";
 
 const main = new URL("../src/main.ts", import.meta.url).pathname;

@@ -13,5 +13,5 @@
  * ```
  */
 export { RookeryServer } from "./server";
-export { parseRoles, serverConfigFromEnv } from "./config";
+export { serverConfigFromEnv } from "./config";
 export type { Roles, ServerConfig } from "./config";

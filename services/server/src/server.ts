@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { ActorHost, RoomDefinition } from "@rookery/actors";
-import { Gateway, type LocalRooms } from "@rookery/gateway";
+import { Gateway } from "@rookery/gateway";
+import type { LocalRooms } from "@rookery/gateway/internal";
 import { NodeService } from "@rookery/node";
 import type { ServerConfig } from "./config";
 

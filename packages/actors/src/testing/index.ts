@@ -30,7 +30,8 @@
  * (no `Map`, `Date`, class instance, function, `undefined` or non-finite
  * number); an entry that breaks this is undone and throws.
  */
-import type { MemberInfo, Value } from "@rookery/protocol";
+import type { Value } from "@rookery/protocol";
+import type { MemberInfo } from "@rookery/protocol/internal";
 import { deepStrictEqual, match } from "node:assert/strict";
 import { decodeSnapshot, encodeSnapshot, type JournalEntry, type Snapshot } from "../journal";
 import type { Member, RoomDefinition } from "../room";

@@ -1,0 +1,13 @@
+/**
+ * @rookery/client/internal: SDK internals shared with Rookery's own tests
+ * and tools (the reconnect backoff curve). Not a stable API; applications
+ * use `@rookery/client`.
+ *
+ * @example
+ * ```ts
+ * import { backoffDelay } from "@rookery/client/internal";
+ *
+ * const waitMs = backoffDelay(3, 250, 10_000); // before the 4th reconnect attempt
+ * ```
+ */
+export { backoffDelay } from "./backoff";

@@ -1,0 +1,34 @@
+/**
+ * @rookery/cluster/internal: the building blocks Rookery's actor runtime and
+ * services wire together (fenced writes, lease and heartbeat classes, the
+ * record codec, KV keys, bucket provisioning, environment parsing). Not a
+ * stable API; applications and operators use `@rookery/cluster`.
+ *
+ * @example
+ * ```ts
+ * import { decodeLeaseRecord, leaseKey } from "@rookery/cluster/internal";
+ *
+ * const entry = await member.buckets.leases.get(leaseKey("chess", "g42"));
+ * const lease = entry ? decodeLeaseRecord(entry.value) : undefined;
+ * ```
+ */
+export { ensureBuckets } from "./buckets";
+export { envInt, envList } from "./env";
+export { isWrongLastSequence } from "./errors";
+export { FencedJournal, FencedKey, isFinalFenceError } from "./fencing";
+export type { AppendRetry, LivenessGuard } from "./fencing";
+export { Heartbeat, newEpoch } from "./heartbeat";
+export { LeaseManager } from "./leases";
+export { MembershipView } from "./membership";
+export { loggedConnectRetry } from "./nats-connection";
+export { dutyKey, leaseKey, presenceKey, processKey } from "./names";
+export {
+  decodeAny,
+  decodeDutyRecord,
+  decodeLeaseRecord,
+  decodePresenceRecord,
+  decodeProcessRecord,
+  encodeRecord,
+} from "./records";
+export { Singleton } from "./singleton";
+export { Sweeper } from "./sweeper";
