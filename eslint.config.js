@@ -44,8 +44,14 @@ export default tseslint.config(
           patterns: [
             {
               // Published entries besides the index: @rookery/actors/testing and
-              // each package's internal entry (Rookery's own packages only).
-              group: ["@rookery/*/*", "!@rookery/actors/testing", "!@rookery/*/internal"],
+              // /nats (the actor runtime's NATS adapters) and each package's
+              // internal entry (Rookery's own packages only).
+              group: [
+                "@rookery/*/*",
+                "!@rookery/actors/testing",
+                "!@rookery/actors/nats",
+                "!@rookery/*/internal",
+              ],
               message: "Import a package through its index (or a published entry) only.",
             },
           ],

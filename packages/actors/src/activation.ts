@@ -1,26 +1,31 @@
-import type { StoredMsg } from "@nats-io/jetstream";
-import type { KvEntry } from "@nats-io/kv";
 import type { Value } from "@rookery/protocol";
-import { FencedJournal, FencedKey, leaseKey } from "@rookery/cluster/internal";
-import { decodeSnapshot, type JournalEntry } from "./journal";
-import { lastJournalMessage, readJournalFrom } from "./journal-reader";
+import { leaseKey } from "@rookery/cluster/internal";
+import type { ActorDeps } from "./actor-deps";
+import { decodeSnapshot, encodeBatch, type EpochMarker, type JournalEntry } from "./journal";
+import { readJournalTail } from "./journal-reader";
 import { JournalReplayError } from "./replies";
 import type { RoomDefinition } from "./room";
 import { RoomCore, type CoreEvent } from "./room-core";
-import type { ActorDeps } from "./room-actor";
+import type {
+  FencedAppender,
+  FencedWriter,
+  JournalMessage,
+  RoomRef,
+  StoredSnapshot,
+} from "./storage";
 
 /** What an activation reads first; see {@link prefetch}. */
 export interface Prefetched {
-  entry: KvEntry | null;
-  last: StoredMsg | null;
+  snapshot: StoredSnapshot;
+  last: JournalMessage | null;
 }
 
 /** A room as its activation found it: state up to the journal's end, writers fenced on what was read. */
 export interface Loaded {
   core: RoomCore;
-  snapshotFence: FencedKey;
+  snapshotFence: FencedWriter;
   /** Durable rooms: the journal writer, positioned after the last message read. */
-  journal: FencedJournal | undefined;
+  journal: FencedAppender | undefined;
   /** The journal sequence the state includes (0 for an ephemeral room). */
   journalSeq: number;
   /** Members whose presence the replayed tail changed (the previous owner may not have mirrored them). */
@@ -41,31 +46,30 @@ const REPLAY_BUDGET_MS = 2000;
  * read, so a stale read fails them (and the activation reads again).
  */
 export async function prefetch(
-  deps: ActorDeps,
-  room: { type: string; id: string },
+  deps: Pick<ActorDeps, "storage">,
+  room: RoomRef,
   durable: boolean,
 ): Promise<Prefetched> {
-  const { buckets, jsm } = deps;
-  const subject = buckets.names.journalSubject(room.type, room.id);
-  const [entry, last] = await Promise.all([
-    buckets.state.get(leaseKey(room.type, room.id)),
-    durable ? lastJournalMessage(jsm, buckets.names.journalStream, subject) : null,
+  const { storage } = deps;
+  const [snapshot, last] = await Promise.all([
+    storage.loadSnapshot(room),
+    durable ? storage.journalHead(room) : null,
   ]);
-  return { entry, last };
+  return { snapshot, last };
 }
 
 /** Rebuilds the room from its snapshot and (durable) the journal tail after it. */
 export async function load(
-  deps: ActorDeps,
+  deps: Pick<ActorDeps, "storage" | "options" | "alive">,
   definition: AnyRoom,
-  room: { type: string; id: string },
+  room: RoomRef,
   durable: boolean,
-  { entry, last }: Prefetched,
+  { snapshot: stored, last }: Prefetched,
 ): Promise<Loaded> {
-  const { buckets, options, alive } = deps;
+  const { storage, options, alive } = deps;
   const key = leaseKey(room.type, room.id);
-  const snapshot = entry?.operation === "PUT" ? decodeSnapshot(entry.value) : null;
-  const snapshotFence = new FencedKey(buckets.state, key, entry?.revision ?? 0, alive);
+  const snapshot = stored.value ? decodeSnapshot(stored.value) : null;
+  const snapshotFence = storage.openSnapshot(room, stored.revision, alive);
   const budget = options.handlerBudgetMs;
   const core = new RoomCore(definition, room, snapshot, budget, options.dedupeWindow);
   const loaded: Loaded = {
@@ -77,8 +81,7 @@ export async function load(
     replayed: [],
   };
   if (!durable) return loaded;
-  const stream = buckets.names.journalStream;
-  const tail = await readJournalFrom(deps.jsm, stream, last, loaded.journalSeq);
+  const tail = await readJournalTail(storage, room, last, loaded.journalSeq);
   const replayBudget = Math.max(REPLAY_BUDGET_MS, budget * 8);
   for (const e of tail.entries)
     loaded.replayed.push(...replay(core, e, key, tail.lastSeq, replayBudget));
@@ -86,9 +89,27 @@ export async function load(
     e.k === "join" ? [e.member.id] : e.k === "leave" ? [e.member] : [],
   );
   loaded.journalSeq = tail.lastSeq;
-  const subject = buckets.names.journalSubject(room.type, room.id);
-  loaded.journal = new FencedJournal(deps.js, subject, tail.lastSeq, alive);
+  loaded.journal = storage.openJournal(room, tail.lastSeq, alive);
   return loaded;
+}
+
+/**
+ * Fences the previous owner once the room is loaded: an epoch marker
+ * appended to the journal (replaying it is a no-op) fences its appends, and
+ * the snapshot written at the revision read fences its snapshot writes. The
+ * two run in parallel: after a node dies, hundreds of rooms activate at
+ * once and round trips add up.
+ */
+export async function fence(
+  loaded: Loaded,
+  owner: Pick<EpochMarker, "epoch" | "node">,
+  snapshot: Uint8Array,
+): Promise<void> {
+  const marker: EpochMarker = { k: "epoch", ...owner, at: Date.now() };
+  const writes: Promise<number>[] = [];
+  if (loaded.journal) writes.push(loaded.journal.append(encodeBatch(loaded.journalSeq, [marker])));
+  writes.push(loaded.snapshotFence.write(snapshot));
+  await Promise.all(writes);
 }
 
 /**

@@ -1,17 +1,19 @@
-import type { Msg, Subscription } from "@nats-io/transport-node";
-import { jetstreamManager } from "@nats-io/jetstream";
 import type { Logger } from "pino";
+import { NatsRoomStorage, NatsTransport } from "@rookery/actors/nats";
 import { encodeFrame, ErrorCode, names, type Value } from "@rookery/protocol";
 import { decodePlaceRequest, InternalKind, type PlaceReply } from "@rookery/protocol/internal";
 import type { ClusterMember, Lease, ProcessRecord } from "@rookery/cluster";
 import { decodeLeaseRecord, leaseKey } from "@rookery/cluster/internal";
+import { prefetch } from "./activation";
+import type { ActorDeps } from "./actor-deps";
 import { HandlerBatch, type BatchJob } from "./handler-batch";
 import { HostControl } from "./host-control";
 import { resolveRuntimeOptions, type ResolvedRuntimeOptions, type RuntimeOptions } from "./options";
 import { isDurable, type RoomDefinition } from "./room";
-import { RoomActor, type ActorDeps, type LocalGateway } from "./room-actor";
+import { RoomActor, type LocalGateway } from "./room-actor";
 import { err } from "./replies";
 import { HandlerTimeoutError } from "./sandbox";
+import { answer, type Inbound, type Served } from "./transport";
 
 type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
 const OWNER_CACHE_LIMIT = 100_000;
@@ -52,9 +54,9 @@ export class ActorHost {
     string,
     { id: string; epoch: string; roomEpoch: number; at: number }
   >();
-  readonly #subs: Subscription[] = [];
+  readonly #subs: Served[] = [];
   readonly #work = new Set<Promise<unknown>>();
-  #deps!: ActorDeps;
+  #deps!: ActorDeps<RoomActor>;
   #local: LocalGateway | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #accepting = false;
@@ -149,7 +151,7 @@ export class ActorHost {
     if (this.#accepting) return;
     this.#deps = await this.#actorDeps();
     this.#subscribePlacements();
-    this.#control = new HostControl(this, this.#deps.names, this.log);
+    this.#control = new HostControl(this, this.#deps.transport, this.#deps.names, this.log);
     this.member.view.on("down", this.#onDown);
     this.member.heartbeat.on("failstop", this.#onFailStop);
     if (this.options.idleMs > 0) {
@@ -158,18 +160,16 @@ export class ActorHost {
         Math.max(50, this.options.idleMs / 4),
       );
     }
-    await this.member.nc.flush();
+    await this.#deps.transport.flush();
     this.#accepting = true;
   }
 
   #subscribePlacements(): void {
     const all = this.#deps.names;
     for (const type of this.#rooms.keys()) {
+      const onPlace = (msg: Inbound) => this.#track(this.#onPlace(msg));
       this.#subs.push(
-        this.member.nc.subscribe(all.subjects.place(type), {
-          queue: all.queues.place,
-          callback: (_err, msg) => this.#track(this.#onPlace(msg)),
-        }),
+        this.#deps.transport.subscribe(all.subjects.place(type), onPlace, all.queues.place),
       );
     }
   }
@@ -242,7 +242,7 @@ export class ActorHost {
     const started = performance.now();
     // Reads beside the CAS: one round trip less per activation (a re-homing
     // node activates hundreds at once). Wasted when the race is lost.
-    const prefetched = RoomActor.prefetch(this.#deps, { type, id }, isDurable(definition));
+    const prefetched = prefetch(this.#deps, { type, id }, isDurable(definition));
     prefetched.catch(() => undefined);
     const result = await this.member.leases.acquire(type, id);
     if (!result.acquired) {
@@ -288,18 +288,15 @@ export class ActorHost {
   }
 
   /** One dependency object shared by every actor: per-room closures cost memory (budget: 4 KB a room). */
-  async #actorDeps(): Promise<ActorDeps> {
+  async #actorDeps(): Promise<ActorDeps<RoomActor>> {
     return {
-      nc: this.member.nc,
-      js: this.member.js,
-      jsm: await jetstreamManager(this.member.nc),
-      buckets: this.member.buckets,
+      storage: await NatsRoomStorage.of(this.member, this.options.journalPurge),
+      transport: new NatsTransport(this.member.nc),
       names: names(this.member.buckets.names.prefix),
       nodeId: this.member.heartbeat.id,
       alive: () => this.member.heartbeat.isAlive(),
       gatewayLive: (gw, epoch) => this.member.view.isLive(gw, epoch, "gateway"),
       options: this.options,
-      purgeJournal: purgeIsSafe(this.options.journalPurge, this.member.nc.info),
       batch: this.#timedBatch(
         new HandlerBatch(this.options.handlerBudgetMs, (error) =>
           this.log.error({ err: String(error) }, "room continuation failed"),
@@ -335,7 +332,7 @@ export class ActorHost {
     return batch;
   }
 
-  async #onPlace(msg: Msg): Promise<void> {
+  async #onPlace(msg: Inbound): Promise<void> {
     const decoded = decodePlaceRequest(msg.data);
     if (!decoded.ok) {
       this.#emit("placement", "bad");
@@ -477,29 +474,11 @@ function safeLease(key: string, value: Uint8Array) {
   }
 }
 
-function reply(msg: Msg, frame: PlaceReply): void {
-  if (msg.reply) msg.respond(encodeFrame(frame));
+function reply(msg: Inbound, frame: PlaceReply): void {
+  answer(msg, encodeFrame(frame));
 }
 
 /** A lease read from a tombstone may carry epoch 0; the frame requires a positive one. */
 function placed(node: string, roomEpoch: number): PlaceReply {
   return { k: InternalKind.Placed, node, epoch: Math.max(1, roomEpoch) };
-}
-
-/**
- * nats-server before 2.9.18 replays a subject-filtered purge, when a
- * clustered server restarts, as a compaction of the whole stream up to that
- * point (nats-server issue 4196): every room's journal entries below it
- * would be gone on that server, and lost if it became leader. A single
- * server keeps no raft log, so it is safe there.
- */
-export function purgeIsSafe(
-  setting: "auto" | "always" | "never",
-  server: { version: string; cluster?: string } | undefined,
-): boolean {
-  if (setting !== "auto") return setting === "always";
-  if (!server) return false;
-  if (!server.cluster) return true;
-  const [major = 0, minor = 0, patch = 0] = server.version.split(/[.-]/).map(Number);
-  return major > 2 || (major === 2 && (minor > 9 || (minor === 9 && patch >= 18)));
 }

@@ -1,8 +1,8 @@
-import type { NatsConnection } from "@nats-io/transport-node";
 import { encodeFrame, ServerKind, type RoomRef } from "@rookery/protocol";
 import { InternalKind, type RoomEvent } from "@rookery/protocol/internal";
 import type { StoredMember } from "./journal";
 import type { CoreEvent } from "./room-core";
+import type { Transport } from "./transport";
 
 /** A gateway role in this process: room events reach its members without NATS. */
 export interface LocalGateway {
@@ -13,7 +13,7 @@ export interface LocalGateway {
 }
 
 export interface EventLogDeps {
-  nc: NatsConnection;
+  transport: Transport;
   local?: LocalGateway | undefined;
   /** Events kept for resumes. */
   replayBuffer: number;
@@ -50,7 +50,7 @@ export class EventLog {
     for (const e of events) {
       const message = this.#message(e);
       local?.deliver(this.room, message);
-      if (remote) this.deps.nc.publish(this.subject, encodeFrame(message));
+      if (remote) this.deps.transport.publish(this.subject, encodeFrame(message));
     }
   }
 

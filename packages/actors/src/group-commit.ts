@@ -1,9 +1,10 @@
 import type { Logger } from "pino";
 import type { ErrReply, RoomReply } from "@rookery/protocol/internal";
-import { isFinalFenceError, type FencedJournal } from "@rookery/cluster/internal";
+import { isFinalFenceError } from "@rookery/cluster/internal";
 import { encodeBatch, type JournalEntry } from "./journal";
 import { moved, type Reply } from "./replies";
 import type { Applied, CoreEvent } from "./room-core";
+import type { FencedAppender } from "./storage";
 
 /** An applied entry waiting for its journal append, with what to do after. */
 export interface PendingCommit {
@@ -33,8 +34,6 @@ export interface GroupCommitDeps {
   retryMs: number;
   log: Logger;
   onJournal?: ((ms: number, entries: number) => void) | undefined;
-  /** The journal subject's last stored message (see `AppendRetry.last`). */
-  last?: (() => Promise<{ seq: number; msgID: string | undefined } | null>) | undefined;
 }
 
 /** Below the 1 MB default max payload of nats-server, with room for headers. */
@@ -55,7 +54,7 @@ export class GroupCommit {
   #flushing: Promise<void> | undefined;
 
   constructor(
-    readonly journal: FencedJournal,
+    readonly journal: FencedAppender,
     private readonly owner: CommitOwner,
     private readonly deps: GroupCommitDeps,
   ) {}
@@ -115,7 +114,6 @@ export class GroupCommit {
         await this.journal.append(data, {
           forMs: this.deps.retryMs,
           active: () => !this.owner.stopped && this.deps.alive(),
-          last: this.deps.last,
         });
       } catch (error) {
         this.deps.log.error(

@@ -1,8 +1,8 @@
-import type { Msg, Subscription } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { parseRoom as parseRoomRef, type Names } from "@rookery/protocol";
 import type { ActorHost } from "./actor-host";
 import type { RoomActor } from "./room-actor";
+import { answer, type Inbound, type Served, type Transport } from "./transport";
 
 /**
  * Operator control of one node, served on `<prefix>.ctl.<nodeId>`
@@ -63,7 +63,7 @@ const ACTIVATE_TIMEOUT_MS = 10_000;
 const RECENT = 20;
 
 export class HostControl {
-  readonly #sub: Subscription;
+  readonly #sub: Served;
   #drain: DrainProgress | undefined;
   #draining: Promise<void> | undefined;
   /** Rooms this drain sent to each node: heartbeat loads lag, so spread by what we sent. */
@@ -71,12 +71,14 @@ export class HostControl {
 
   constructor(
     private readonly host: ActorHost,
+    private readonly transport: Transport,
     private readonly names: Names,
     private readonly log: Logger,
   ) {
-    this.#sub = host.member.nc.subscribe(names.subjects.control(this.id), {
-      callback: (_err, msg) => void this.#onRequest(msg),
-    });
+    this.#sub = transport.subscribe(
+      names.subjects.control(this.id),
+      (msg) => void this.#onRequest(msg),
+    );
   }
 
   get id(): string {
@@ -87,14 +89,14 @@ export class HostControl {
     this.#sub.unsubscribe();
   }
 
-  async #onRequest(msg: Msg): Promise<void> {
-    let answer: Reply;
+  async #onRequest(msg: Inbound): Promise<void> {
+    let reply: Reply;
     try {
-      answer = await this.handle(JSON.parse(new TextDecoder().decode(msg.data)) as ControlRequest);
+      reply = await this.handle(JSON.parse(new TextDecoder().decode(msg.data)) as ControlRequest);
     } catch (error) {
-      answer = { ok: false, error: (error as Error).message };
+      reply = { ok: false, error: (error as Error).message };
     }
-    if (msg.reply) msg.respond(new TextEncoder().encode(JSON.stringify(answer)));
+    answer(msg, new TextEncoder().encode(JSON.stringify(reply)));
   }
 
   async handle(request: ControlRequest): Promise<Reply> {
@@ -227,12 +229,12 @@ export class HostControl {
 
   async #ask(node: string, request: ControlRequest): Promise<Reply> {
     try {
-      const msg = await this.host.member.nc.request(
+      const data = await this.transport.request(
         this.names.subjects.control(node),
         new TextEncoder().encode(JSON.stringify(request)),
-        { timeout: ACTIVATE_TIMEOUT_MS },
+        ACTIVATE_TIMEOUT_MS,
       );
-      return JSON.parse(new TextDecoder().decode(msg.data)) as Reply;
+      return JSON.parse(new TextDecoder().decode(data)) as Reply;
     } catch (error) {
       return { ok: false, error: (error as Error).message };
     }

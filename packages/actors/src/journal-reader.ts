@@ -1,20 +1,11 @@
-import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import { decodeBatch, type JournalEntry } from "./journal";
+import type { JournalMessage, RoomRef, RoomStorage } from "./storage";
 
 export interface JournalTail {
-  /** Stream sequence of the last message on the room's subject (0 if none). */
+  /** Sequence of the room's last journal message (0 if none). */
   lastSeq: number;
   /** Entries after `afterSeq`, in order. */
   entries: JournalEntry[];
-}
-
-/** The room's last journal message (an indexed lookup), or null for a new room. */
-export function lastJournalMessage(
-  jsm: JetStreamManager,
-  stream: string,
-  subject: string,
-): Promise<StoredMsg | null> {
-  return jsm.direct.getMessage(stream, { last_by_subj: subject }).catch(notFound);
 }
 
 /**
@@ -25,31 +16,29 @@ export class JournalGapError extends Error {
   readonly code = "JOURNAL_GAP";
   override readonly name = "JournalGapError";
   constructor(
-    readonly stream: string,
+    /** The room (`<type>.<id>`) whose journal has the gap. */
+    readonly room: string,
     readonly seq: number,
     options?: ErrorOptions,
   ) {
-    super(
-      `journal message ${stream}#${seq} is missing: refusing to replay a partial tail`,
-      options,
-    );
+    super(`journal message ${room}#${seq} is missing: refusing to replay a partial tail`, options);
   }
 }
 
 /**
- * Reads a room's journal entries after a snapshot: from the subject's last
- * message back along each message's link to its predecessor, by exact
- * sequence (no consumer to create and delete). Direct gets may be served by
- * a lagging replica: a link it cannot find is read again from the stream
- * leader, and if that fails too the read fails (JournalGapError) rather than
- * stop short. (A stale *last* message is caught by the activation's fenced
- * append instead.) A link to a message purged after a newer snapshot than
- * the one read also fails the read; the retried activation reads that one.
+ * Reads a room's journal entries after a snapshot: from the room's last
+ * message (`last`, the storage's `journalHead`) back along each message's
+ * link to its predecessor, by exact sequence (no consumer to create and
+ * delete). The storage reads a link a replica misses from the authoritative
+ * copy; a link it cannot find at all fails the read (JournalGapError) rather
+ * than stop short. (A stale *last* message is caught by the activation's
+ * fenced append instead.) A link to a message purged after a newer snapshot
+ * than the one read also fails the read; the retried activation reads that one.
  */
-export async function readJournalFrom(
-  jsm: JetStreamManager,
-  stream: string,
-  last: StoredMsg | null,
+export async function readJournalTail(
+  storage: RoomStorage,
+  room: RoomRef,
+  last: JournalMessage | null,
   afterSeq: number,
 ): Promise<JournalTail> {
   const batches: JournalEntry[][] = [];
@@ -59,39 +48,13 @@ export async function readJournalFrom(
     // Epoch markers only fence; they hold nothing to replay.
     batches.push(batch.e.filter((e): e is JournalEntry => e.k !== "epoch"));
     if (batch.p <= afterSeq) break;
-    msg = await linked(jsm, stream, batch.p);
+    msg = await linked(storage, room, batch.p);
   }
   return { lastSeq: last?.seq ?? 0, entries: batches.reverse().flat() };
 }
 
-async function linked(jsm: JetStreamManager, stream: string, seq: number): Promise<StoredMsg> {
-  const direct = await jsm.direct.getMessage(stream, { seq }).catch(notFound);
-  if (direct) return direct;
-  try {
-    const leader = await jsm.streams.getMessage(stream, { seq });
-    if (leader) return leader;
-    throw new Error("no message");
-  } catch (error) {
-    throw new JournalGapError(stream, seq, { cause: error });
-  }
-}
-
-/** A subject with no message yet answers 404; anything else is a real failure. */
-function notFound(err: unknown): null {
-  if (/no message found|not found/i.test(String(err))) return null;
-  throw err;
-}
-
-/**
- * The subject's last message as the stream leader has it (not a direct get,
- * which a lagging replica may answer): its sequence and `Nats-Msg-Id`.
- */
-export async function lastStored(
-  jsm: JetStreamManager,
-  stream: string,
-  subject: string,
-): Promise<{ seq: number; msgID: string | undefined } | null> {
-  const msg = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(notFound);
-  if (!msg) return null;
-  return { seq: msg.seq, msgID: msg.header?.get("Nats-Msg-Id") || undefined };
+async function linked(storage: RoomStorage, room: RoomRef, seq: number): Promise<JournalMessage> {
+  const msg = await storage.journalMessage(room, seq);
+  if (!msg) throw new JournalGapError(`${room.type}.${room.id}`, seq);
+  return msg;
 }

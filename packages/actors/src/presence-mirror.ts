@@ -1,10 +1,8 @@
-import type { KV } from "@nats-io/kv";
 import type { Logger } from "pino";
 import type { PresenceRecord } from "@rookery/cluster";
-import { encodeRecord, presenceKey } from "@rookery/cluster/internal";
-import { presenceRoomFilter, unescapeKeyToken } from "@rookery/protocol/internal";
 import type { JournalEntry } from "./journal";
 import type { RoomCore } from "./room-core";
+import type { RoomRef, RoomStorage } from "./storage";
 
 const RETRY_MS = 500;
 
@@ -24,8 +22,8 @@ export class PresenceMirror {
   #listing: Promise<void> | undefined;
 
   constructor(
-    private readonly kv: KV,
-    private readonly room: { type: string; id: string },
+    private readonly storage: RoomStorage,
+    private readonly room: RoomRef,
     /** The member's current record, or undefined if it is not in the room. */
     private readonly read: (member: string) => PresenceRecord | undefined,
     /** False once the actor may no longer write (fenced, fail-stopped, handed over). */
@@ -46,7 +44,7 @@ export class PresenceMirror {
    */
   reconcile(current: readonly string[]): void {
     this.mark(current);
-    this.#listing = this.#listMembers().then(
+    this.#listing = this.storage.listPresence(this.room).then(
       (stored) => this.mark(stored.filter((m) => !current.includes(m))),
       (error: unknown) =>
         this.log.warn({ err: String(error), room: this.#label }, "presence listing failed"),
@@ -96,20 +94,9 @@ export class PresenceMirror {
   }
 
   async #write(member: string): Promise<void> {
-    const key = presenceKey(this.room.type, this.room.id, member);
     const record = this.read(member);
-    if (record) await this.kv.put(key, encodeRecord(record));
-    else await this.kv.delete(key);
-  }
-
-  async #listMembers(): Promise<string[]> {
-    const members: string[] = [];
-    const prefixLength = presenceRoomFilter(this.room.type, this.room.id).length - 1;
-    for await (const key of await this.kv.keys(presenceRoomFilter(this.room.type, this.room.id))) {
-      const member = unescapeKeyToken(key.slice(prefixLength));
-      if (member) members.push(member);
-    }
-    return members;
+    if (record) await this.storage.putPresence(this.room, member, record);
+    else await this.storage.deletePresence(this.room, member);
   }
 }
 

@@ -1,4 +1,3 @@
-import type { Msg } from "@nats-io/transport-node";
 import { encodeFrame, ErrorCode } from "@rookery/protocol";
 import {
   InternalKind,
@@ -8,12 +7,13 @@ import {
 } from "@rookery/protocol/internal";
 import type { Outcome } from "./dedupe";
 import type { Applied } from "./room-core";
+import { answer, type Inbound } from "./transport";
 
 /** Where a request's answer goes: a NATS reply subject, or a local gateway's promise. */
 export type Reply = (reply: RoomReply) => void;
 
-export function respond(msg: Msg, reply: RoomReply): void {
-  if (msg.reply) msg.respond(encodeFrame(reply));
+export function respond(msg: Inbound, reply: RoomReply): void {
+  answer(msg, encodeFrame(reply));
 }
 
 export function err(code: ErrorCode, message: string): ErrReply {

@@ -1,9 +1,8 @@
 import type { Logger } from "pino";
-import type { JetStreamManager } from "@nats-io/jetstream";
-import type { ClusterBuckets } from "@rookery/cluster";
-import { isFinalFenceError, type FencedKey } from "@rookery/cluster/internal";
+import { isFinalFenceError } from "@rookery/cluster/internal";
 import { encodeSnapshot, type Snapshot } from "./journal";
 import type { ResolvedRuntimeOptions } from "./options";
+import type { FencedWriter, RoomStorage } from "./storage";
 
 /** What a room's snapshots need from its actor (the actor itself: no closures per room). */
 export interface SnapshotSource {
@@ -20,10 +19,8 @@ export interface SnapshotSource {
 }
 
 export interface SnapshotDeps {
-  /** Whether journal messages covered by a snapshot may be purged (see `journalPurge`). */
-  purgeJournal: boolean;
-  jsm: JetStreamManager;
-  buckets: ClusterBuckets;
+  /** Purges what a snapshot covers, when `storage.canPurge` (see `journalPurge`). */
+  storage: RoomStorage;
   options: ResolvedRuntimeOptions;
   log: Logger;
 }
@@ -58,7 +55,7 @@ export class RoomSnapshots {
 
   constructor(
     private readonly source: SnapshotSource,
-    private readonly fence: FencedKey,
+    private readonly fence: FencedWriter,
     private readonly deps: SnapshotDeps,
   ) {}
 
@@ -149,13 +146,11 @@ export class RoomSnapshots {
    */
   #purge(journalSeq: number): void {
     const { durable, room, key } = this.source;
-    if (!durable || !this.deps.purgeJournal || this.#purging || this.#unpurged < PURGE_EVERY)
-      return;
-    const { jsm, buckets, log } = this.deps;
-    const filter = buckets.names.journalSubject(room.type, room.id);
+    const { storage, log } = this.deps;
+    if (!durable || !storage.canPurge || this.#purging || this.#unpurged < PURGE_EVERY) return;
     const appends = this.#unpurged;
-    this.#purging = jsm.streams
-      .purge(buckets.names.journalStream, { filter, seq: journalSeq })
+    this.#purging = storage
+      .purgeJournal(room, journalSeq)
       .then(
         () => (this.#unpurged -= appends),
         (error: unknown) => log.warn({ err: String(error), room: key }, "journal purge failed"),

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { purgeIsSafe } from "../src/actor-host";
+import { purgeIsSafe } from "../src/nats/nats-room-storage";
 import { lookup, record } from "../src/dedupe";
 
 describe("dedupe window", () => {
