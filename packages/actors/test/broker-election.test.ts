@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { InternalKind, type RoomReply } from "@rookery/protocol/internal";
+import { InternalKind, type RoomReply, type RoomRequest } from "@rookery/protocol/internal";
 import { startNatsCluster, testNamespace, until, type NatsCluster } from "@rookery/testkit";
 import { Cluster, expectKind } from "./helpers";
 
@@ -33,24 +33,37 @@ describe("broker election", () => {
         );
 
       const replies: RoomReply[] = [];
+      const failures: unknown[] = [];
+      let resends = 0;
       let seq = 0;
       let stop = false;
+      // As the SDK does (docs/protocol.md §6): an input whose outcome is
+      // unknown (ROOM_UNAVAILABLE after the gateway's 20 s) is sent again
+      // with the same seq, for up to its inputTimeoutMs (60 s).
+      const send = async (id: string, frame: RoomRequest): Promise<RoomReply> => {
+        const giveUp = performance.now() + 60_000;
+        for (;;) {
+          try {
+            return await router.request("ledger", id, frame);
+          } catch (error) {
+            if ((error as { code?: string }).code !== "ROOM_UNAVAILABLE") throw error;
+            if (performance.now() > giveUp) throw error;
+            resends++;
+          }
+        }
+      };
       const load = (async () => {
         while (!stop) {
           const sent = rooms.map((id) => {
             seq++;
             const body = { n: 1, tag: `${id}#${seq}` };
-            return router.request("ledger", id, {
-              k: InternalKind.Input,
-              member: alice.id,
-              seq,
-              type: "add",
-              body,
-            });
+            return send(id, { k: InternalKind.Input, member: alice.id, seq, type: "add", body });
           });
           replies.push(...(await Promise.all(sent)));
         }
-      })();
+      })().catch((error: unknown) => {
+        failures.push(error);
+      });
       await until(() => replies.length >= 30, 10_000, "load flowing");
 
       const jsm = await jetstreamManager(node.member.nc);
@@ -59,13 +72,22 @@ describe("broker election", () => {
       if (!leader) throw new Error(`no server named ${info.cluster?.leader}`);
       const before = replies.length;
       await leader.kill();
+      const killedAt = performance.now();
       await until(
-        () => replies.length >= before + 60,
-        30_000,
+        () => failures.length > 0 || replies.length >= before + 60,
+        90_000,
         "load flows again after the election",
       );
       stop = true;
       await load;
+      expect(failures).toEqual([]);
+      console.log(
+        JSON.stringify({
+          test: "journal-leader-loss",
+          recoveredMs: Math.round(performance.now() - killedAt),
+          resends,
+        }),
+      );
 
       // Every input was acknowledged (none ROOM_UNAVAILABLE), and each room holds each once.
       expect(replies.filter((r) => r.k !== InternalKind.Acked)).toEqual([]);
