@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Duplex } from "node:stream";
 import type { RawData, WebSocket } from "ws";
 import {
   ClientKind,
@@ -53,8 +54,10 @@ export class Connection {
   #faults: MinuteCounter | undefined;
   readonly rooms: ConnectionRooms;
 
+  /** `socket`: the one `ws` writes to, corked per turn by the gateway's WriteBatch. */
   constructor(
     private readonly ws: WebSocket,
+    private readonly socket: Duplex,
     private readonly ctx: ConnectionContext,
   ) {
     const { ratePerSec, burst } = ctx.options.limits;
@@ -82,13 +85,18 @@ export class Connection {
     this.sendEncoded(encodeFrame(frame), frame.k);
   }
 
-  /** Sends bytes, closing the socket as a slow consumer past the outgoing buffer bound. */
+  /**
+   * Sends bytes, closing the socket as a slow consumer past the outgoing
+   * buffer bound (which counts what is corked). The frames of one turn are
+   * written together (WriteBatch), each still its own message.
+   */
   sendEncoded(bytes: Uint8Array, kind: ServerKind): void {
     const ws = this.ws;
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount + bytes.byteLength > this.ctx.options.maxBufferedBytes) {
       return this.#slowConsumer();
     }
+    this.ctx.writes.hold(this.socket);
     ws.send(bytes);
     this.ctx.metrics.frameOut(kind);
   }
@@ -179,6 +187,11 @@ export class Connection {
         return this.send({ k: ServerKind.Pong, t: frame.t });
       case ClientKind.Hello:
         return this.#reject(new ProtocolError(ErrorCode.UNKNOWN_KIND, "hello after the handshake"));
+      default: {
+        // A new client kind fails to compile here until it is handled.
+        const _exhaustive: never = frame;
+        return _exhaustive;
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import type { LogOnce } from "./limiter";
 import type { GatewayMetrics } from "./metrics";
 import type { Membership } from "./membership";
 import type { ResolvedGatewayOptions } from "./options";
+import type { WriteBatch } from "./write-batch";
 
 export interface RoomRequestOptions {
   deadline?: number;
@@ -23,6 +24,8 @@ export interface ConnectionContext {
   readonly logOnce: LogOnce;
   readonly verifier: TokenVerifier;
   readonly draining: boolean;
+  /** Coalesces each turn's socket writes. */
+  readonly writes: WriteBatch;
   /**
    * Sends a room request, through placement and retries (RoomRouter), until
    * `deadline` (performance.now() clock; default: now + totalWaitMs) or until

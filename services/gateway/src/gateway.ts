@@ -35,6 +35,7 @@ import type { Membership } from "./membership";
 import { GatewayMetrics } from "./metrics";
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from "./options";
 import { RoomChannel } from "./room-channel";
+import { WriteBatch } from "./write-batch";
 
 /** Longest wait for a room's lease when discovery is asked for its process. */
 const ROOM_OWNER_READ_MS = 250;
@@ -52,6 +53,7 @@ export class Gateway implements ConnectionContext {
   readonly metrics: GatewayMetrics;
   readonly logOnce: LogOnce;
   readonly verifier: TokenVerifier;
+  readonly writes = new WriteBatch();
   readonly #connections = new Set<Connection>();
   readonly #sessions = new Map<string, Connection>();
   readonly #channels = new Map<string, RoomChannel>();
@@ -201,15 +203,17 @@ export class Gateway implements ConnectionContext {
     const key = formatRoom(membership.room);
     let channel = this.#channels.get(key);
     if (!channel) {
-      const subject = this.#names.subjects.roomEvents(membership.room.type, membership.room.id);
-      channel = new RoomChannel(this.#nc!, subject, membership.room, {
-        badEvent: (room, reason) =>
+      const room = membership.room;
+      const subject = this.#names.subjects.roomEvents(room.type, room.id);
+      channel = new RoomChannel(this.#nc!, subject, room, {
+        badEvent: (bad, reason) =>
           this.#logOnce(
             `bad-event:${reason}`,
-            { room: formatRoom(room), reason },
+            { room: formatRoom(bad), reason },
             "undecodable room event dropped",
           ),
         fanout: (ms) => this.metrics.fanoutSeconds.observe(ms / 1000),
+        servedHere: () => this.#local?.serving(room) !== undefined,
       });
       channel.start();
       this.#channels.set(key, channel);
@@ -332,11 +336,11 @@ export class Gateway implements ConnectionContext {
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");
       return;
     }
-    this.#wss!.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
+    this.#wss!.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, socket));
   }
 
-  #accept(ws: WebSocket): void {
-    const connection = new Connection(ws, this);
+  #accept(ws: WebSocket, socket: Duplex): void {
+    const connection = new Connection(ws, socket, this);
     this.#connections.add(connection);
     ws.on("error", (error) =>
       this.#logOnce(`ws:${error.message}`, { err: error.message }, "socket error"),

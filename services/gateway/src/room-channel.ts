@@ -8,6 +8,12 @@ export interface ChannelHooks {
   badEvent: (room: RoomRef, reason: string) => void;
   /** Time spent handing one event to every local member. */
   fanout: (ms: number) => void;
+  /**
+   * Whether the room's actor is serving in this process (co-located shape):
+   * its events then come in-process through `deliver`, and a copy on NATS
+   * (published for members on other gateways) is dropped undecoded.
+   */
+  servedHere: () => boolean;
 }
 
 /**
@@ -33,7 +39,7 @@ export class RoomChannel {
   start(): void {
     this.#sub ??= this.nc.subscribe(this.subject, {
       callback: (error, msg) => {
-        if (!error) this.#onMessage(msg.data);
+        if (!error && !this.hooks.servedHere()) this.#onMessage(msg.data);
       },
     });
   }
@@ -65,9 +71,11 @@ export class RoomChannel {
   }
 
   /**
-   * One event, from NATS or from an actor in this process (co-located: both
-   * may carry the same event when the room also has members elsewhere; the
-   * second copy is dropped as a duplicate).
+   * One event, from NATS or from an actor in this process. While the actor
+   * serves here, its NATS copies are not even decoded; one that arrives
+   * around a handover (the actor stopped serving meanwhile) is dropped here
+   * as a duplicate, and one skipped from another owner shows as a gap, which
+   * resyncs.
    */
   deliver(event: RoomEvent): void {
     const last = this.#last;
