@@ -106,6 +106,9 @@ describe("broker election", () => {
         expect(applied.length).toBe(replies.length / rooms.length);
       }
       await leader.restart();
+    } catch (error) {
+      console.error(`node warnings:\n${cluster.logs.join("\n")}`);
+      throw error;
     } finally {
       await cluster.close();
     }

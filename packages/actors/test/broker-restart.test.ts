@@ -83,6 +83,9 @@ describe("broker restart", () => {
       );
       const applied = (view.state as { applied: string[] }).applied;
       expect(applied).toEqual(Array.from({ length: 10 }, (_, i) => `b${i + 1}`));
+    } catch (error) {
+      console.error(`node warnings:\n${cluster.logs.join("\n")}`);
+      throw error;
     } finally {
       await cluster.close();
     }

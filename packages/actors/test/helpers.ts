@@ -1,6 +1,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ActorHost, RoomRouter, type RuntimeOptions } from "@rookery/actors";
 import { ClusterMember } from "@rookery/cluster";
+import { pino, type Logger } from "pino";
 import { InternalKind, type MemberInfo, type RoomReply } from "@rookery/protocol/internal";
 import {
   alarmRoom,
@@ -27,6 +28,9 @@ export class Cluster {
   readonly hosts: ActorHost[] = [];
   readonly #connections: NatsConnection[] = [];
   readonly #members: ClusterMember[] = [];
+  /** Warnings and errors of the in-process nodes, newest last (printed by failing tests). */
+  readonly logs: string[] = [];
+  readonly #logger = nodeLogger(this.logs);
 
   constructor(
     private readonly url: string | string[],
@@ -43,6 +47,7 @@ export class Cluster {
       identity: { id, role: "node" },
       cluster: { prefix: this.prefix, ...this.clusterOptions },
       load: () => ref.host?.size ?? 0,
+      logger: this.#logger,
     });
     await member.start();
     this.#members.push(member);
@@ -119,3 +124,20 @@ export function expectKind<K extends RoomReply["k"]>(
 }
 
 export { InternalKind };
+
+/**
+ * The nodes' warnings and errors, kept in `lines` (the last 200); with
+ * `ROOKERY_TEST_LOG=<file>`, everything down to debug also goes to that file.
+ */
+function nodeLogger(lines: string[]): Logger {
+  const keep = {
+    write(line: string) {
+      lines.push(line.trimEnd());
+      if (lines.length > 200) lines.shift();
+    },
+  };
+  const file = process.env.ROOKERY_TEST_LOG;
+  const streams: pino.StreamEntry[] = [{ level: "warn", stream: keep }];
+  if (file) streams.push({ level: "debug", stream: pino.destination({ dest: file, sync: true }) });
+  return pino({ level: file ? "debug" : "warn" }, pino.multistream(streams));
+}
