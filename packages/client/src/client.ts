@@ -304,8 +304,16 @@ export class RookeryClient extends Emitter<ClientEvents> implements RoomOwner {
         return this.#onLeft(frame);
       case ServerKind.Error:
         return this.#onError(frame);
-      default:
+      // The connection handles these (handshake, liveness, moving on).
+      case ServerKind.Welcome:
+      case ServerKind.Pong:
+      case ServerKind.Reconnect:
         return;
+      default: {
+        // A new server kind fails to compile here until it is handled.
+        const _exhaustive: never = frame;
+        return _exhaustive;
+      }
     }
   }
 

@@ -3,6 +3,7 @@
  * services wire together (fenced writes, lease and heartbeat classes, the
  * record codec, KV keys, bucket provisioning, environment parsing). Not a
  * stable API; applications and operators use `@rookery/cluster`.
+ * It re-exports the public entry as well, so one import line serves both.
  *
  * @example
  * ```ts
@@ -12,6 +13,7 @@
  * const lease = entry ? decodeLeaseRecord(entry.value) : undefined;
  * ```
  */
+export * from "./index";
 export { ensureBuckets } from "./buckets";
 export { envInt, envList } from "./env";
 export { isWrongLastSequence } from "./errors";

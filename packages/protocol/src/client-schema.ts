@@ -36,6 +36,23 @@ import type { Value } from "./value";
 
 export type Validator<F> = (raw: Raw) => F;
 
+/**
+ * One validator per kind `K`, each typed by its frame in the union `F`: a
+ * kind added to an `as const` kind object without its validator, or without
+ * its frame type (its validator would have to return `never`), does not
+ * compile.
+ */
+export type Validators<K extends string, F extends { k: string }> = {
+  readonly [P in K]: Validator<Extract<F, { k: P }>>;
+};
+
+/** The decoders' lookup: own keys only, so a frame's `k` of `"__proto__"` finds nothing. */
+export function validatorMap<K extends string, F extends { k: string }>(
+  validators: Validators<K, F>,
+): ReadonlyMap<string, Validator<F>> {
+  return new Map(Object.entries<Validator<F>>(validators));
+}
+
 const errorCodes = Object.values(ErrorCode);
 const resumeModes = Object.values(ResumeMode);
 const leaveReasons = Object.values(LeaveReason);
@@ -157,42 +174,34 @@ function asVersion(v: unknown): number {
   return v;
 }
 
-export const clientValidators = new Map<string, Validator<ClientFrame>>([
-  [
-    ClientKind.Hello,
-    (raw) => ({
-      k: ClientKind.Hello,
-      v: asVersion(field(raw, "v")),
-      token: asString(field(raw, "token"), "token", isToken, "a non-empty string"),
-      session: asPattern(field(raw, "session"), "session", patterns.session),
-    }),
-  ],
-  [
-    ClientKind.Join,
-    (raw) =>
-      compact({
-        k: ClientKind.Join,
-        ref: asRef(raw),
-        room: asRoom(field(raw, "room"), "room"),
-        ...asResumePoint(raw),
-      }),
-  ],
-  [
-    ClientKind.Leave,
-    (raw) => ({ k: ClientKind.Leave, ref: asRef(raw), room: asRoom(field(raw, "room"), "room") }),
-  ],
-  [
-    ClientKind.Input,
-    (raw) => ({
-      k: ClientKind.Input,
+export const clientValidators: Validators<ClientKind, ClientFrame> = {
+  [ClientKind.Hello]: (raw) => ({
+    k: ClientKind.Hello,
+    v: asVersion(field(raw, "v")),
+    token: asString(field(raw, "token"), "token", isToken, "a non-empty string"),
+    session: asPattern(field(raw, "session"), "session", patterns.session),
+  }),
+  [ClientKind.Join]: (raw) =>
+    compact({
+      k: ClientKind.Join,
+      ref: asRef(raw),
       room: asRoom(field(raw, "room"), "room"),
-      seq: asPositive(field(raw, "seq"), "seq"),
-      type: asInputType(field(raw, "type"), "type"),
-      body: asClientValue(field(raw, "body"), "body"),
+      ...asResumePoint(raw),
     }),
-  ],
-  [ClientKind.Ping, (raw) => ({ k: ClientKind.Ping, t: asNumber(field(raw, "t"), "t") })],
-]);
+  [ClientKind.Leave]: (raw) => ({
+    k: ClientKind.Leave,
+    ref: asRef(raw),
+    room: asRoom(field(raw, "room"), "room"),
+  }),
+  [ClientKind.Input]: (raw) => ({
+    k: ClientKind.Input,
+    room: asRoom(field(raw, "room"), "room"),
+    seq: asPositive(field(raw, "seq"), "seq"),
+    type: asInputType(field(raw, "type"), "type"),
+    body: asClientValue(field(raw, "body"), "body"),
+  }),
+  [ClientKind.Ping]: (raw) => ({ k: ClientKind.Ping, t: asNumber(field(raw, "t"), "t") }),
+};
 
 function asConnectionLimits(v: unknown): ConnectionLimits {
   const raw = asMap(v, "limits");
@@ -210,84 +219,63 @@ function asConnectionLimits(v: unknown): ConnectionLimits {
   });
 }
 
-export const serverValidators = new Map<string, Validator<ServerFrame>>([
-  [
-    ServerKind.Welcome,
-    (raw) => ({
-      k: ServerKind.Welcome,
-      v: asPositive(field(raw, "v"), "v"),
-      conn: asProcessId(field(raw, "conn"), "conn"),
-      member: asMemberId(field(raw, "member"), "member"),
-      gateway: asProcessId(field(raw, "gateway"), "gateway"),
-      limits: asConnectionLimits(field(raw, "limits")),
-      heartbeatMs: asPositive(field(raw, "heartbeatMs"), "heartbeatMs"),
+export const serverValidators: Validators<ServerKind, ServerFrame> = {
+  [ServerKind.Welcome]: (raw) => ({
+    k: ServerKind.Welcome,
+    v: asPositive(field(raw, "v"), "v"),
+    conn: asProcessId(field(raw, "conn"), "conn"),
+    member: asMemberId(field(raw, "member"), "member"),
+    gateway: asProcessId(field(raw, "gateway"), "gateway"),
+    limits: asConnectionLimits(field(raw, "limits")),
+    heartbeatMs: asPositive(field(raw, "heartbeatMs"), "heartbeatMs"),
+  }),
+  [ServerKind.Joined]: (raw) =>
+    compact({
+      k: ServerKind.Joined,
+      ref: asOptionalRef(raw),
+      room: asRoom(field(raw, "room"), "room"),
+      ...asJoinedBody(raw),
     }),
-  ],
-  [
-    ServerKind.Joined,
-    (raw) =>
-      compact({
-        k: ServerKind.Joined,
-        ref: asOptionalRef(raw),
-        room: asRoom(field(raw, "room"), "room"),
-        ...asJoinedBody(raw),
-      }),
-  ],
-  [
-    ServerKind.Left,
-    (raw) =>
-      compact({
-        k: ServerKind.Left,
-        ref: asOptionalRef(raw),
-        room: asRoom(field(raw, "room"), "room"),
-        reason: optional(field(raw, "reason"), (v) => asLeaveReason(v, "reason")),
-      }),
-  ],
-  [
-    ServerKind.Ack,
-    (raw) =>
-      compact({
-        k: ServerKind.Ack,
-        room: asRoom(field(raw, "room"), "room"),
-        seq: asPositive(field(raw, "seq"), "seq"),
-        result: optional(field(raw, "result"), asValue),
-        dup: optional(field(raw, "dup"), (v) => asBoolean(v, "dup")),
-      }),
-  ],
-  [
-    ServerKind.Event,
-    (raw) => {
-      const type = asEventType(field(raw, "type"), "type");
-      return {
-        k: ServerKind.Event,
-        room: asRoom(field(raw, "room"), "room"),
-        seq: asPositive(field(raw, "seq"), "seq"),
-        type,
-        body: asEventBody(type, field(raw, "body"), "body"),
-      };
-    },
-  ],
-  [
-    ServerKind.Error,
-    (raw) =>
-      compact({
-        k: ServerKind.Error,
-        code: asErrorCode(field(raw, "code"), "code"),
-        message: asString(field(raw, "message"), "message"),
-        ref: asOptionalRef(raw),
-        room: optional(field(raw, "room"), (v) => asRoom(v, "room")),
-        seq: optional(field(raw, "seq"), (v) => asPositive(v, "seq")),
-        after: asAfter(raw),
-      }),
-  ],
-  [
-    ServerKind.Reconnect,
-    (raw) =>
-      compact({
-        k: ServerKind.Reconnect,
-        reason: asString(field(raw, "reason"), "reason"),
-        after: asAfter(raw),
-      }),
-  ],
-  [ServerKind.Pong, (raw) => ({ k: ServerKind.Pong, t: asNumber(field(raw, "t"), "t") })],
-]);
+  [ServerKind.Left]: (raw) =>
+    compact({
+      k: ServerKind.Left,
+      ref: asOptionalRef(raw),
+      room: asRoom(field(raw, "room"), "room"),
+      reason: optional(field(raw, "reason"), (v) => asLeaveReason(v, "reason")),
+    }),
+  [ServerKind.Ack]: (raw) =>
+    compact({
+      k: ServerKind.Ack,
+      room: asRoom(field(raw, "room"), "room"),
+      seq: asPositive(field(raw, "seq"), "seq"),
+      result: optional(field(raw, "result"), asValue),
+      dup: optional(field(raw, "dup"), (v) => asBoolean(v, "dup")),
+    }),
+  [ServerKind.Event]: (raw) => {
+    const type = asEventType(field(raw, "type"), "type");
+    return {
+      k: ServerKind.Event,
+      room: asRoom(field(raw, "room"), "room"),
+      seq: asPositive(field(raw, "seq"), "seq"),
+      type,
+      body: asEventBody(type, field(raw, "body"), "body"),
+    };
+  },
+  [ServerKind.Error]: (raw) =>
+    compact({
+      k: ServerKind.Error,
+      code: asErrorCode(field(raw, "code"), "code"),
+      message: asString(field(raw, "message"), "message"),
+      ref: asOptionalRef(raw),
+      room: optional(field(raw, "room"), (v) => asRoom(v, "room")),
+      seq: optional(field(raw, "seq"), (v) => asPositive(v, "seq")),
+      after: asAfter(raw),
+    }),
+  [ServerKind.Reconnect]: (raw) =>
+    compact({
+      k: ServerKind.Reconnect,
+      reason: asString(field(raw, "reason"), "reason"),
+      after: asAfter(raw),
+    }),
+  [ServerKind.Pong]: (raw) => ({ k: ServerKind.Pong, t: asNumber(field(raw, "t"), "t") }),
+};

@@ -8,7 +8,7 @@
 import { Packr, type Options } from "msgpackr";
 import type { ClientFrame, ErrorFrame, ServerFrame } from "./client-frames";
 import { ServerKind } from "./client-frames";
-import { clientValidators, serverValidators, type Validator } from "./client-schema";
+import { clientValidators, serverValidators, validatorMap, type Validator } from "./client-schema";
 import {
   MalformedFrameError,
   ProtocolError,
@@ -58,6 +58,15 @@ const packrOptions: Options & { skipValues: unknown[] } = {
 };
 const packr = new Packr(packrOptions);
 
+const clientLookup = validatorMap(clientValidators);
+const serverLookup = validatorMap(serverValidators);
+const roomRequestLookup = validatorMap(roomRequestValidators);
+const roomReplyLookup = validatorMap(roomReplyValidators);
+const roomEventLookup = validatorMap(roomEventValidators);
+const placeRequestLookup = validatorMap(placeRequestValidators);
+const placeReplyLookup = validatorMap(placeReplyValidators);
+const downNoticeLookup = validatorMap(downNoticeValidators);
+
 // A body a client could send (frame map + body) sits two levels deeper in a
 // `joined` replay (frame map → replay array → event map → body), so frames
 // built by servers get that much more nesting and can carry any such body.
@@ -76,7 +85,7 @@ export function decodeClientFrame(
   bytes: Uint8Array | ArrayBuffer,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): DecodeResult<ClientFrame> {
-  return decodeFrame(bytes, clientValidators, limits.maxFrameBytes, limits.maxDepth);
+  return decodeFrame(bytes, clientLookup, limits.maxFrameBytes, limits.maxDepth);
 }
 
 export function decodeServerFrame(
@@ -84,7 +93,7 @@ export function decodeServerFrame(
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): DecodeResult<ServerFrame> {
   const maxDepth = limits.maxDepth + ENVELOPE_DEPTH;
-  return decodeFrame(bytes, serverValidators, limits.maxServerFrameBytes, maxDepth);
+  return decodeFrame(bytes, serverLookup, limits.maxServerFrameBytes, maxDepth);
 }
 
 /** A request on a room inbox: join, leave or input. */
@@ -92,7 +101,7 @@ export function decodeRoomRequest(
   bytes: Uint8Array,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): DecodeResult<RoomRequest> {
-  return decodeInternal(bytes, roomRequestValidators, limits);
+  return decodeInternal(bytes, roomRequestLookup, limits);
 }
 
 /** A room actor's reply: joined, left, acked or err. */
@@ -100,7 +109,7 @@ export function decodeRoomReply(
   bytes: Uint8Array,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): DecodeResult<RoomReply> {
-  return decodeInternal(bytes, roomReplyValidators, limits);
+  return decodeInternal(bytes, roomReplyLookup, limits);
 }
 
 /** An event published on a room's event subject. */
@@ -108,28 +117,28 @@ export function decodeRoomEvent(
   bytes: Uint8Array,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): DecodeResult<RoomEvent> {
-  return decodeInternal(bytes, roomEventValidators, limits);
+  return decodeInternal(bytes, roomEventLookup, limits);
 }
 
 export function decodePlaceRequest(
   bytes: Uint8Array,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): DecodeResult<PlaceRequest> {
-  return decodeInternal(bytes, placeRequestValidators, limits);
+  return decodeInternal(bytes, placeRequestLookup, limits);
 }
 
 export function decodePlaceReply(
   bytes: Uint8Array,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): DecodeResult<PlaceReply> {
-  return decodeInternal(bytes, placeReplyValidators, limits);
+  return decodeInternal(bytes, placeReplyLookup, limits);
 }
 
 export function decodeDownNotice(
   bytes: Uint8Array,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): DecodeResult<DownNotice> {
-  return decodeInternal(bytes, downNoticeValidators, limits);
+  return decodeInternal(bytes, downNoticeLookup, limits);
 }
 
 /**

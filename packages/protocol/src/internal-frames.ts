@@ -100,6 +100,22 @@ export interface ErrReply {
 
 export type RoomReply = RoomJoinedReply | RoomLeftReply | RoomAckedReply | ErrReply;
 
+/**
+ * The reply a room request gets when it succeeds (any may get `err`
+ * instead). A request kind added without its reply does not compile here.
+ */
+export const RoomReplyKind = {
+  [InternalKind.Join]: InternalKind.Joined,
+  [InternalKind.Leave]: InternalKind.Left,
+  [InternalKind.Input]: InternalKind.Acked,
+} as const satisfies { readonly [K in RoomRequest["k"]]: Exclude<RoomReply, ErrReply>["k"] };
+
+/** The success reply to a request of kind `K`. */
+export type RoomReplyTo<K extends RoomRequest["k"]> = Extract<
+  RoomReply,
+  { k: (typeof RoomReplyKind)[K] }
+>;
+
 // ---- published on the room's event subject ----
 
 export interface RoomEvent {
@@ -154,3 +170,7 @@ export interface DownNotice {
 
 export type InternalFrame =
   RoomRequest | RoomReply | RoomEvent | PlaceRequest | PlaceReply | DownNotice;
+
+/** Fails to compile, naming the kind, while a kind of {@link InternalKind} has no frame type above. */
+type EveryKindHasAFrame<Missing extends never> = Missing;
+type _InternalKindsCovered = EveryKindHasAFrame<Exclude<InternalKind, InternalFrame["k"]>>;

@@ -6,7 +6,7 @@ import {
   asLeaveReason,
   asMemberId,
   asResumePoint,
-  type Validator,
+  type Validators,
 } from "./client-schema";
 import {
   asBoolean,
@@ -64,106 +64,82 @@ function asErr(raw: Raw): ErrReply {
   });
 }
 
-export const roomRequestValidators = new Map<string, Validator<RoomRequest>>([
-  [
-    InternalKind.Join,
-    (raw) =>
-      compact({
-        k: InternalKind.Join,
-        member: asMemberInfo(field(raw, "member"), "member"),
-        ...asResumePoint(raw),
-      }),
-  ],
-  [
-    InternalKind.Leave,
-    (raw) =>
-      compact({
-        k: InternalKind.Leave,
-        member: asMemberId(field(raw, "member"), "member"),
-        conn: asProcessId(field(raw, "conn"), "conn"),
-        reason: optional(field(raw, "reason"), (v) => asLeaveReason(v, "reason")),
-      }),
-  ],
-  [
-    InternalKind.Input,
-    (raw) => ({
-      k: InternalKind.Input,
+export const roomRequestValidators: Validators<RoomRequest["k"], RoomRequest> = {
+  [InternalKind.Join]: (raw) =>
+    compact({
+      k: InternalKind.Join,
+      member: asMemberInfo(field(raw, "member"), "member"),
+      ...asResumePoint(raw),
+    }),
+  [InternalKind.Leave]: (raw) =>
+    compact({
+      k: InternalKind.Leave,
       member: asMemberId(field(raw, "member"), "member"),
+      conn: asProcessId(field(raw, "conn"), "conn"),
+      reason: optional(field(raw, "reason"), (v) => asLeaveReason(v, "reason")),
+    }),
+  [InternalKind.Input]: (raw) => ({
+    k: InternalKind.Input,
+    member: asMemberId(field(raw, "member"), "member"),
+    seq: asPositive(field(raw, "seq"), "seq"),
+    type: asPattern(field(raw, "type"), "type", patterns.inputType),
+    body: asValue(field(raw, "body")),
+  }),
+};
+
+export const roomReplyValidators: Validators<RoomReply["k"], RoomReply> = {
+  [InternalKind.Joined]: (raw) => compact({ k: InternalKind.Joined, ...asJoinedBody(raw) }),
+  [InternalKind.Left]: () => ({ k: InternalKind.Left }),
+  [InternalKind.Acked]: (raw) =>
+    compact({
+      k: InternalKind.Acked,
       seq: asPositive(field(raw, "seq"), "seq"),
-      type: asPattern(field(raw, "type"), "type", patterns.inputType),
-      body: asValue(field(raw, "body")),
+      result: optional(field(raw, "result"), asValue),
+      dup: optional(field(raw, "dup"), (v) => asBoolean(v, "dup")),
     }),
-  ],
-]);
+  [InternalKind.Err]: asErr,
+};
 
-export const roomReplyValidators = new Map<string, Validator<RoomReply>>([
-  [InternalKind.Joined, (raw) => compact({ k: InternalKind.Joined, ...asJoinedBody(raw) })],
-  [InternalKind.Left, () => ({ k: InternalKind.Left })],
-  [
-    InternalKind.Acked,
-    (raw) =>
-      compact({
-        k: InternalKind.Acked,
-        seq: asPositive(field(raw, "seq"), "seq"),
-        result: optional(field(raw, "result"), asValue),
-        dup: optional(field(raw, "dup"), (v) => asBoolean(v, "dup")),
-      }),
-  ],
-  [InternalKind.Err, asErr],
-]);
-
-export const roomEventValidators = new Map<string, Validator<RoomEvent>>([
-  [
-    InternalKind.Event,
-    (raw) => {
-      return compact({
-        k: InternalKind.Event,
-        epoch: asPositive(field(raw, "epoch"), "epoch"),
-        seq: asPositive(field(raw, "seq"), "seq"),
-        type: asEventType(field(raw, "type"), "type"),
-        frame: asBytes(field(raw, "frame"), "frame"),
-        to: optional(field(raw, "to"), (v) =>
-          asList(v, "to").map((id, i) => asMemberId(id, `to[${i}]`)),
-        ),
-      });
-    },
-  ],
-]);
-
-export const placeRequestValidators = new Map<string, Validator<PlaceRequest>>([
-  [
-    InternalKind.Place,
-    (raw) =>
-      compact({
-        k: InternalKind.Place,
-        room: asRoom(field(raw, "room"), "room"),
-        fresh: optional(field(raw, "fresh"), (v) => asBoolean(v, "fresh")),
-      }),
-  ],
-]);
-
-export const placeReplyValidators = new Map<string, Validator<PlaceReply>>([
-  [
-    InternalKind.Placed,
-    (raw) => ({
-      k: InternalKind.Placed,
-      node: asProcessId(field(raw, "node"), "node"),
+export const roomEventValidators: Validators<RoomEvent["k"], RoomEvent> = {
+  [InternalKind.Event]: (raw) => {
+    return compact({
+      k: InternalKind.Event,
       epoch: asPositive(field(raw, "epoch"), "epoch"),
-    }),
-  ],
-  [InternalKind.Err, asErr],
-]);
+      seq: asPositive(field(raw, "seq"), "seq"),
+      type: asEventType(field(raw, "type"), "type"),
+      frame: asBytes(field(raw, "frame"), "frame"),
+      to: optional(field(raw, "to"), (v) =>
+        asList(v, "to").map((id, i) => asMemberId(id, `to[${i}]`)),
+      ),
+    });
+  },
+};
 
-export const downNoticeValidators = new Map<string, Validator<DownNotice>>([
-  [
-    InternalKind.Down,
-    (raw) =>
-      compact({
-        k: InternalKind.Down,
-        role: asOneOf(field(raw, "role"), "role", processRoles),
-        id: asProcessId(field(raw, "id"), "id"),
-        epoch: asProcessId(field(raw, "epoch"), "epoch"),
-        reason: optional(field(raw, "reason"), (v) => asString(v, "reason")),
-      }),
-  ],
-]);
+export const placeRequestValidators: Validators<PlaceRequest["k"], PlaceRequest> = {
+  [InternalKind.Place]: (raw) =>
+    compact({
+      k: InternalKind.Place,
+      room: asRoom(field(raw, "room"), "room"),
+      fresh: optional(field(raw, "fresh"), (v) => asBoolean(v, "fresh")),
+    }),
+};
+
+export const placeReplyValidators: Validators<PlaceReply["k"], PlaceReply> = {
+  [InternalKind.Placed]: (raw) => ({
+    k: InternalKind.Placed,
+    node: asProcessId(field(raw, "node"), "node"),
+    epoch: asPositive(field(raw, "epoch"), "epoch"),
+  }),
+  [InternalKind.Err]: asErr,
+};
+
+export const downNoticeValidators: Validators<DownNotice["k"], DownNotice> = {
+  [InternalKind.Down]: (raw) =>
+    compact({
+      k: InternalKind.Down,
+      role: asOneOf(field(raw, "role"), "role", processRoles),
+      id: asProcessId(field(raw, "id"), "id"),
+      epoch: asProcessId(field(raw, "epoch"), "epoch"),
+      reason: optional(field(raw, "reason"), (v) => asString(v, "reason")),
+    }),
+};

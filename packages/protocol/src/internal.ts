@@ -3,6 +3,7 @@
  * not need: the gateway ↔ room actor frames (NATS) and their decoders, the
  * KV key helpers, the error budget. Not a stable API; applications use
  * `@rookery/protocol`.
+ * It re-exports the public entry as well, so one import line serves both.
  *
  * @example
  * ```ts
@@ -12,8 +13,9 @@
  * if (reply.ok && reply.frame.k === InternalKind.Acked) console.log(reply.frame.seq);
  * ```
  */
+export * from "./index";
 
-export { InternalKind } from "./internal-frames";
+export { InternalKind, RoomReplyKind } from "./internal-frames";
 export type {
   DownNotice,
   ErrReply,
@@ -30,6 +32,7 @@ export type {
   RoomLeaveRequest,
   RoomLeftReply,
   RoomReply,
+  RoomReplyTo,
   RoomRequest,
 } from "./internal-frames";
 

@@ -131,7 +131,8 @@ describe("codec - malformed input", () => {
 });
 
 describe("codec - unknown kinds", () => {
-  for (const kind of ["nope", "constructor", "toString", "__proto_", "hasOwnProperty", ""]) {
+  const kinds = ["nope", "constructor", "toString", "__proto_", "__proto__", "hasOwnProperty", ""];
+  for (const kind of kinds) {
     it(`codec - rejects kind ${JSON.stringify(kind)} as UNKNOWN_KIND`, () => {
       for (const decode of allDecoders()) {
         const error = expectError(decode(bytesOf({ k: kind })), UnknownFrameError, "UNKNOWN_KIND");

@@ -18,8 +18,13 @@ import {
 } from "@rookery/protocol";
 import {
   InternalKind,
+  RoomReplyKind,
+  type RoomInputRequest,
   type RoomJoinedReply,
+  type RoomJoinRequest,
+  type RoomLeaveRequest,
   type RoomReply,
+  type RoomReplyTo,
   type RoomRequest,
 } from "@rookery/protocol/internal";
 import { setMaxListeners } from "node:events";
@@ -92,7 +97,7 @@ export class ConnectionRooms {
     if (!membership?.active) return this.#notJoined(context);
     const previous = membership.state;
     membership.state = MembershipState.Leaving;
-    const request: RoomRequest = {
+    const request: RoomLeaveRequest = {
       k: InternalKind.Leave,
       member: this.owner.memberId,
       conn: this.owner.id,
@@ -115,7 +120,7 @@ export class ConnectionRooms {
     const context: ErrorContext = { room, seq: frame.seq };
     const membership = this.#rooms?.get(formatRoom(room));
     if (!membership?.active) return this.#notJoined(context);
-    const request: RoomRequest = {
+    const request: RoomInputRequest = {
       k: InternalKind.Input,
       member: this.owner.memberId,
       seq: frame.seq,
@@ -123,7 +128,6 @@ export class ConnectionRooms {
       body: frame.body,
     };
     this.#forward(membership, context, request, (reply) => {
-      if (reply.k !== InternalKind.Acked) return;
       const ack = { k: ServerKind.Ack, room, seq: frame.seq } as const;
       this.owner.send({
         ...ack,
@@ -157,7 +161,7 @@ export class ConnectionRooms {
     for (const membership of [...(this.#rooms?.values() ?? [])]) this.#dropAfterGrace(membership);
   }
 
-  #joinRequest(resume: { since?: number; epoch?: number }): RoomRequest {
+  #joinRequest(resume: { since?: number; epoch?: number }): RoomJoinRequest {
     const claims = this.owner.claims!;
     return {
       k: InternalKind.Join,
@@ -173,9 +177,9 @@ export class ConnectionRooms {
     };
   }
 
-  #joined(membership: Membership, reply: RoomReply, ref: number | undefined): void {
-    if (reply.k !== InternalKind.Joined || membership.state === MembershipState.Gone) return;
-    const { k: _k, ...view } = reply as RoomJoinedReply;
+  #joined(membership: Membership, reply: RoomJoinedReply, ref: number | undefined): void {
+    if (membership.state === MembershipState.Gone) return;
+    const { k: _k, ...view } = reply;
     this.owner.send({
       k: ServerKind.Joined,
       ...(ref !== undefined ? { ref } : {}),
@@ -188,18 +192,19 @@ export class ConnectionRooms {
 
   /**
    * Queues a request on the membership's lane. `done` gets the room's success
-   * reply; an `err` reply or a routing failure becomes an error frame, and
+   * reply (the kind `RoomReplyKind` names for the request); an `err` reply, a
+   * reply of another kind or a routing failure becomes an error frame, and
    * `failed` (given the `err` reply or what was thrown) undoes whatever the
    * caller had marked. The room is waited for `totalWaitMs` from now, not
    * from the request's turn, so a queue behind a stalled room fails in
    * bounded time. A request whose turn comes after the socket closed, or
    * after its membership ended, is never sent.
    */
-  #forward(
+  #forward<R extends RoomRequest>(
     membership: Membership,
     context: ErrorContext,
-    request: RoomRequest,
-    done: (reply: RoomReply) => void,
+    request: R,
+    done: (reply: RoomReplyTo<R["k"]>) => void,
     failed: (failure: unknown) => void = () => undefined,
   ): void {
     const received = performance.now();
@@ -211,7 +216,13 @@ export class ConnectionRooms {
       const reply = await this.ctx.request(membership.room, request, { deadline, signal });
       this.ctx.metrics.roundTrip(request.k, (performance.now() - received) / 1000);
       if (this.#closed) return;
-      if (reply.k !== InternalKind.Err) return done(reply);
+      if (reply.k === RoomReplyKind[request.k]) return done(reply as RoomReplyTo<R["k"]>);
+      if (reply.k !== InternalKind.Err) {
+        const message = `the room answered ${reply.k} to ${request.k}`;
+        const error = new ProtocolError(ErrorCode.INTERNAL, message, { context });
+        failed(error);
+        return this.owner.reject(error);
+      }
       failed(reply);
       const error = new ProtocolError(reply.code, reply.message, { context });
       this.owner.reject(error, reply.after);

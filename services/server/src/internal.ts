@@ -2,6 +2,7 @@
  * @rookery/server/internal: the parser of `ROOKERY_ROLES`, shared with the
  * tests. Not a stable API; services use `serverConfigFromEnv` from
  * `@rookery/server`.
+ * It re-exports the public entry as well, so one import line serves both.
  *
  * @example
  * ```ts
@@ -10,4 +11,5 @@
  * parseRoles("gateway,node"); // { gateway: true, node: true }
  * ```
  */
+export * from "./index";
 export { parseRoles } from "./config";
