@@ -11,17 +11,16 @@
  * - instrumented: room code loaded through loadRooms (checks compiled in), the
  *   same batch, no vm call.
  */
+import { HandlerTimeoutError, type RoomDefinition } from "@rookery/actors";
 import {
   HandlerBatch,
-  HandlerTimeoutError,
   isInstrumented,
   RoomCore,
-  RoomRouter,
   runHandler,
   type BatchJob,
   type JournalEntry,
-  type RoomDefinition,
-} from "@rookery/actors";
+} from "@rookery/actors/internal";
+import { RoomRouter } from "@rookery/cluster";
 import { connect } from "@nats-io/transport-node";
 import { InternalKind } from "@rookery/protocol/internal";
 import { startNatsServer } from "@rookery/testkit";

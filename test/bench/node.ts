@@ -5,8 +5,8 @@
  * Budgets (DESIGN.md): activation p50 < 5 ms; < 4 KB per idle active room.
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { ActorHost, RoomRouter } from "@rookery/actors";
-import { ClusterMember } from "@rookery/cluster";
+import { ActorHost } from "@rookery/actors";
+import { ClusterMember, RoomRouter } from "@rookery/cluster";
 import { InternalKind, type MemberInfo } from "@rookery/protocol/internal";
 import { startNatsServer, type NatsServer } from "@rookery/testkit";
 import { ephemeralLedgerRoom } from "../../packages/actors/test/fixtures/rooms";

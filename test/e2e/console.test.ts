@@ -10,9 +10,8 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./browser";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { RoomRouter } from "@rookery/actors";
 import { BucketReader, ControlClient, startConsole } from "@rookery/cli";
-import { ClusterMember } from "@rookery/cluster";
+import { ClusterMember, RoomRouter } from "@rookery/cluster";
 import { InternalKind } from "@rookery/protocol/internal";
 import {
   startNatsServer,

@@ -31,25 +31,10 @@ export { ActorHost } from "./actor-host";
 export type { HostEvents } from "./actor-host";
 export { defaultRuntimeOptions, resolveRuntimeOptions } from "./options";
 export type { ResolvedRuntimeOptions, RuntimeOptions } from "./options";
-export { JournalReplayError, RoomActor } from "./room-actor";
+export { JournalReplayError } from "./room-actor";
 export type { LocalGateway } from "./room-actor";
 export { JournalGapError } from "./journal-reader";
-export { InputRejectedError, NotJoinedError, RoomCore } from "./room-core";
-export { DEFAULT_DEDUPE_WINDOW } from "./room-core";
-export type { Applied, Checkpoint, CoreEvent } from "./room-core";
-export type { DedupeWindow, Known, Outcome } from "./dedupe";
-export { HandlerBatch } from "./handler-batch";
-export type { BatchJob } from "./handler-batch";
-export {
-  HandlerTimeoutError,
-  isInstrumented,
-  runCooperative,
-  runHandler,
-  runWithBudget,
-} from "./sandbox";
-export { instrumentRoomModules, instrumentSource } from "./instrument";
-export type { Instrumented } from "./instrument";
-export { RoomRouter } from "./room-router";
-export { NoRespondersError, RequestTimeoutError } from "./request-mux";
-export type { RoomRouterOptions } from "./room-router";
-export type { JournalBatch, JournalEntry, Snapshot, StoredMember } from "./journal";
+export { InputRejectedError, NotJoinedError } from "./room-core";
+export { HandlerTimeoutError } from "./sandbox";
+// Everything else (the room actor and core, storage ports, sandbox, journal
+// codec) is in `@rookery/actors/internal`.

@@ -4,7 +4,7 @@ import { decodeAny } from "@rookery/cluster/internal";
 import { ErrorCode, ResumeMode } from "@rookery/protocol";
 import { InternalKind, type RoomReply } from "@rookery/protocol/internal";
 import { startNatsServer, testNamespace, type NatsServer } from "@rookery/testkit";
-import type { RoomRouter } from "@rookery/actors";
+import type { RoomRouter } from "@rookery/cluster";
 import { Cluster, expectKind } from "./helpers";
 
 /** An input request of `member` to room `type/id`. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { HandlerBatch, RoomCore, type BatchJob, type JournalEntry } from "@rookery/actors";
+import { HandlerBatch, RoomCore, type BatchJob, type JournalEntry } from "@rookery/actors/internal";
 import { startNatsServer, testNamespace, until } from "@rookery/testkit";
 import { flakyRoom } from "./fixtures/rooms";
 import { Cluster, expectKind, InternalKind, memberInfo } from "./helpers";

@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { ActorHost, RoomRouter, type RuntimeOptions } from "@rookery/actors";
-import { ClusterMember } from "@rookery/cluster";
+import { ActorHost, type RuntimeOptions } from "@rookery/actors";
+import { ClusterMember, RoomRouter } from "@rookery/cluster";
 import { pino, type Logger } from "pino";
 import { InternalKind, type MemberInfo, type RoomReply } from "@rookery/protocol/internal";
 import {

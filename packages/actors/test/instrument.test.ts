@@ -1,12 +1,12 @@
 import { describe, expect, test } from "vitest";
 import { parse } from "acorn";
+import { HandlerTimeoutError } from "@rookery/actors";
 import {
-  HandlerTimeoutError,
   instrumentSource,
   isInstrumented,
   runCooperative,
   runHandler,
-} from "@rookery/actors";
+} from "@rookery/actors/internal";
 
 /** Instruments `source` (module code that assigns `globalThis.sample`), evaluates it, returns `sample`. */
 function load<T>(source: string): T {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { RoomCore, type CoreEvent } from "@rookery/actors";
-import type { JournalEntry } from "@rookery/actors";
+import { RoomCore, type CoreEvent } from "@rookery/actors/internal";
+import type { JournalEntry } from "@rookery/actors/internal";
 import { flakyRoom, ledgerRoom } from "./fixtures/rooms";
 import { memberInfo } from "./helpers";
 

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { RoomRouter } from "@rookery/actors";
-import { ClusterMember } from "@rookery/cluster";
+import { ClusterMember, RoomRouter } from "@rookery/cluster";
 import { decodeServerFrame, names, type Value } from "@rookery/protocol";
 import { decodeRoomEvent, InternalKind, type MemberInfo } from "@rookery/protocol/internal";
 

@@ -9,8 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { RoomRouter } from "@rookery/actors";
-import { ClusterMember } from "@rookery/cluster";
+import { ClusterMember, RoomRouter } from "@rookery/cluster";
 import { InternalKind } from "@rookery/protocol/internal";
 import {
   spawnChild,

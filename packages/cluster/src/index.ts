@@ -49,6 +49,8 @@ export { DownReason } from "./membership";
 export { clusterNames } from "./names";
 export { defaultClusterOptions, resolveClusterOptions } from "./options";
 export { ProcessRole } from "./records";
+export { RoomRouter } from "./room-router";
+export { NoRespondersError, RequestAbortedError, RequestTimeoutError } from "./request-mux";
 
 export type { ClusterBuckets } from "./buckets";
 export type { ClusterMemberOptions } from "./cluster-member";
@@ -58,4 +60,5 @@ export type { MembershipEvents, MembershipView } from "./membership";
 export type { ClusterNames } from "./names";
 export type { ClusterOptions, ResolvedClusterOptions } from "./options";
 export type { DutyRecord, LeaseRecord, PresenceRecord, ProcessRecord } from "./records";
+export type { RoomRouterOptions } from "./room-router";
 export type { Singleton, SingletonEvents } from "./singleton";

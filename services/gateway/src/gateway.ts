@@ -4,8 +4,7 @@ import type { Duplex } from "node:stream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { pino, type Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
-import { RoomRouter } from "@rookery/actors";
-import { ClusterMember, connectNats } from "@rookery/cluster";
+import { ClusterMember, connectNats, RoomRouter } from "@rookery/cluster";
 import { loggedConnectRetry } from "@rookery/cluster/internal";
 import {
   CloseCode,

@@ -1,4 +1,4 @@
-import { instrumentRoomModules } from "@rookery/actors";
+import { instrumentRoomModules } from "@rookery/actors/internal";
 import { roomsOf } from "./node-service";
 
 export interface LoadRoomsOptions {

@@ -5,7 +5,7 @@
  * drains it and exits 0.
  */
 import { pino } from "pino";
-import { isInstrumented } from "@rookery/actors";
+import { isInstrumented } from "@rookery/actors/internal";
 import { nodeConfigFromEnv, type NodeConfig } from "./config";
 import { loadRooms } from "./load-rooms";
 import { NodeService } from "./node-service";

@@ -1,13 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { ConfigError, nodeConfigFromEnv } from "@rookery/node";
-import {
-  HandlerTimeoutError,
-  InputRejectedError,
-  NoRespondersError,
-  NotJoinedError,
-  RequestTimeoutError,
-} from "@rookery/actors";
+import { HandlerTimeoutError, InputRejectedError, NotJoinedError } from "@rookery/actors";
+import { NoRespondersError, RequestTimeoutError } from "@rookery/cluster";
 
 const docs = readFileSync(new URL("../../../docs/node.md", import.meta.url), "utf8");
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connect } from "@nats-io/transport-node";
-import { RoomRouter } from "@rookery/actors";
-import { ClusterMember } from "@rookery/cluster";
+import { ClusterMember, RoomRouter } from "@rookery/cluster";
 import { decodeRoomEvent, InternalKind } from "@rookery/protocol/internal";
 import {
   startNatsServer,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connect } from "@nats-io/transport-node";
-import { RoomRouter } from "@rookery/actors";
+import { RoomRouter } from "@rookery/cluster";
 import { InternalKind, type RoomReply } from "@rookery/protocol/internal";
 import {
   startNatsServer,

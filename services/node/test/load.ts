@@ -1,6 +1,5 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { RoomRouter } from "@rookery/actors";
-import { ClusterMember } from "@rookery/cluster";
+import { ClusterMember, RoomRouter } from "@rookery/cluster";
 import { InternalKind, type MemberInfo } from "@rookery/protocol/internal";
 import { until } from "@rookery/testkit";
 import { expect } from "vitest";
