@@ -14,6 +14,7 @@
  * const tail = await readJournalTail(storage, { type: "chess", id: "g42" }, head, 0);
  * ```
  */
+export * from "./index";
 export { RoomActor } from "./room-actor";
 export type { ActorDeps, Prefetched } from "./room-actor";
 export { Phase } from "./room-lifecycle";

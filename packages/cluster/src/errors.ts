@@ -1,3 +1,5 @@
+import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+
 /**
  * Every failure the cluster layer reports, one class per failure, each with a
  * stable `code` (documented in docs/cluster.md) and the original `cause` kept.
@@ -113,6 +115,7 @@ export class NotStartedError extends ClusterError {
 
 /** True when a JetStream publish failed its expected-last-sequence condition. */
 export function isWrongLastSequence(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 10071 || code === 10164;
+  if (!(err instanceof JetStreamApiError)) return false;
+  const { StreamWrongLastSequence, StreamWrongLastSequenceUnknown } = JetStreamApiCodes;
+  return err.code === StreamWrongLastSequence || err.code === StreamWrongLastSequenceUnknown;
 }
