@@ -128,6 +128,19 @@ export class RoomActor implements CommitOwner, MailboxOwner {
     if (this.stopped) return;
     this.#state = { phase: Phase.Moving, reason };
     this.#clearTimers();
+    try {
+      await this.#handOver(release, reason);
+    } catch (error) {
+      // A failed step (snapshot, release) must not leave the room subscribed
+      // and moving: it would answer ROOM_MOVED to every retry, for ever.
+      this.#sub?.unsubscribe();
+      this.#sub = undefined;
+      this.#halt(`${reason}: handover failed`, false);
+      throw error;
+    }
+  }
+
+  async #handOver(release: (lease: Lease) => Promise<void>, reason: string): Promise<void> {
     await this.#commits?.flushed;
     if (this.stopped) return;
     // On drain, a durable room hands over at once: its journal already holds

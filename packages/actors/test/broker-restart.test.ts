@@ -90,4 +90,55 @@ describe("broker restart", () => {
       await cluster.close();
     }
   }, 120_000);
+
+  test("lease - a node drained during the lease bucket's leader election frees its rooms for another node", async () => {
+    const cluster = new Cluster(servers.urls, testNamespace("drain during lease election"), {
+      replicas: 3,
+      heartbeatTags: servers.tags,
+    });
+    try {
+      const staying = await cluster.node("n1", LAZY);
+      const leaving = await cluster.node("n2", LAZY);
+      const router = await cluster.router(20_000);
+      const alice = (await cluster.gateway())("alice");
+      const rooms = ["c", "d", "e", "f"];
+      for (const id of rooms) {
+        await leaving.activate("ledger", id);
+        await router.request("ledger", id, { k: InternalKind.Join, member: alice });
+        expectKind(
+          await router.request("ledger", id, {
+            k: InternalKind.Input,
+            member: alice.id,
+            seq: 1,
+            type: "add",
+            body: { n: 1, tag: `${id}1` },
+          }),
+          InternalKind.Acked,
+        );
+      }
+      // The releases of the drain meet the lease stream's election.
+      const stream = `KV_${leaving.member.buckets.names.leasesBucket}`;
+      await leaving.member.nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, {
+        timeout: 5000,
+      });
+      await leaving.stop();
+      // Another node serves every room while the drained one stays up.
+      for (const id of rooms) {
+        const view = expectKind(
+          await router.request("ledger", id, {
+            k: InternalKind.Join,
+            member: { ...alice, conn: "c-check" },
+          }),
+          InternalKind.Joined,
+        );
+        expect((view.state as { applied: string[] }).applied).toEqual([`${id}1`]);
+      }
+      expect(staying.size).toBe(rooms.length);
+    } catch (error) {
+      console.error(`node warnings:\n${cluster.logs.join("\n")}`);
+      throw error;
+    } finally {
+      await cluster.close();
+    }
+  }, 90_000);
 });

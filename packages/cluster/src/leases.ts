@@ -33,6 +33,8 @@ export interface LeaseEvents {
 }
 
 const MAX_ATTEMPTS = 5;
+/** How long a release is retried through transient KV failures. */
+const RELEASE_RETRY_MS = 15_000;
 /** Lease type of cluster duties; `=` is no room-type character, so they never collide. */
 export const DUTY_TYPE = "=duty";
 
@@ -116,13 +118,30 @@ export class LeaseManager extends EventEmitter<LeaseEvents> {
       roomEpoch: lease.roomEpoch,
       at: Date.now(),
     };
-    try {
-      await this.buckets.leases.update(lease.key, encodeRecord(free), lease.revision);
-    } catch (err) {
-      // Someone took it over meanwhile: it is theirs, nothing to release.
-      if (!isWrongLastSequence(err)) throw err;
-    }
+    await this.#writeFree(lease, encodeRecord(free));
     this.emit("lost", lease, "released");
+  }
+
+  /**
+   * A release that fails leaves the room owned by a live process that no
+   * longer serves it: nobody else may take it until that process dies. So a
+   * transient failure (a KV stream leader election) is retried while our
+   * heartbeat lives, for up to {@link RELEASE_RETRY_MS}.
+   */
+  async #writeFree(lease: Lease, value: Uint8Array): Promise<void> {
+    const deadline = performance.now() + RELEASE_RETRY_MS;
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        await this.buckets.leases.update(lease.key, value, lease.revision);
+        return;
+      } catch (err) {
+        // Someone took it over meanwhile: it is theirs, nothing to release.
+        if (isWrongLastSequence(err)) return;
+        if (!this.heartbeat.isAlive() || performance.now() + delay > deadline) throw err;
+        this.log?.warn({ err, room: lease.key }, "lease release failed; retrying");
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   /** Called when a fenced write for this room failed: the room is someone else's now. */
