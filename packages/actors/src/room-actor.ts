@@ -80,9 +80,6 @@ export class RoomActor implements CommitOwner, MailboxOwner {
   get pendingCount(): number {
     return this.#commits?.depth ?? 0;
   }
-  get memberCount(): number {
-    return this.#core.storedMembers().length;
-  }
   /** The room as of now, for a journal whose last sequence is `journalSeq` (RoomSnapshots). */
   snapshot(journalSeq: number): Snapshot {
     return this.#core.snapshot(this.lease.roomEpoch, journalSeq);
@@ -133,9 +130,7 @@ export class RoomActor implements CommitOwner, MailboxOwner {
     } catch (error) {
       // A failed step (snapshot, release) must not leave the room subscribed
       // and moving: it would answer ROOM_MOVED to every retry, for ever.
-      this.#sub?.unsubscribe();
-      this.#sub = undefined;
-      this.#halt(`${reason}: handover failed`, false);
+      this.stop(`${reason}: handover failed`);
       throw error;
     }
   }
@@ -236,23 +231,20 @@ export class RoomActor implements CommitOwner, MailboxOwner {
   }
 
   joinedReply(request: RoomJoinRequest, joinEvents: CoreEvent[]): RoomReply {
-    const buffered: CoreEvent[] = [
-      ...this.#output.buffered,
-      ...(this.#commits?.unpublished() ?? []),
-      // The join's own events too: it was applied in this batch.
-      ...this.#mailbox.inBatch.flat(),
-    ];
+    const core = this.#core;
     const { options, log } = this.deps;
+    // Every event still held: published, committing, and applied in this batch (the join's own).
+    const buffered = [
+      this.#output.buffered,
+      this.#commits?.unpublished() ?? [],
+      this.#mailbox.inBatch,
+    ];
     const withheld = (e: unknown) =>
       log.warn({ err: String(e), room: this.key }, "visibleState failed: state withheld");
-    return joinedReply(request, {
-      core: this.#core,
-      epoch: this.lease.roomEpoch,
-      buffered,
-      joinEvents,
-      stateFor: (id) =>
-        visibleState(this.definition, this.#core, id, options.handlerBudgetMs, withheld),
-    });
+    const stateFor = (id: string) =>
+      visibleState(this.definition, core, id, options.handlerBudgetMs, withheld);
+    const epoch = this.lease.roomEpoch;
+    return joinedReply(request, { core, epoch, buffered: buffered.flat(2), joinEvents, stateFor });
   }
 
   // ---- CommitOwner (GroupCommit) ----
