@@ -38,6 +38,9 @@ import { WriteBatch } from "./write-batch";
 
 /** Longest wait for a room's lease when discovery is asked for its process. */
 const ROOM_OWNER_READ_MS = 250;
+/** How long discovery reuses a room's owner lookup (a room moves rarely; a stale hint costs one NATS hop). */
+const ROOM_OWNER_CACHE_MS = 1000;
+const ROOM_OWNER_CACHE_LIMIT = 10_000;
 
 /**
  * The WebSocket edge: authenticates clients, forwards their frames to room
@@ -62,6 +65,8 @@ export class Gateway implements ConnectionContext {
   #member: ClusterMember | undefined;
   #router: RoomRouter | undefined;
   #local: LocalRooms | undefined;
+  /** Discovery's recent room-owner lookups, shared by concurrent requests. */
+  readonly #owners = new Map<string, { owner: Promise<string | undefined>; at: number }>();
   #http: Server | undefined;
   #admin: Server | undefined;
   #wss: WebSocketServer | undefined;
@@ -383,17 +388,40 @@ export class Gateway implements ConnectionContext {
   /**
    * The lease read behind `/discover?room=` is only a hint: bounded, so that a
    * stalled leases stream (a JetStream election takes seconds on 2.9) never
-   * holds up reconnecting clients past their rooms' reconnect grace.
+   * holds up reconnecting clients past their rooms' reconnect grace. A room
+   * served in this process needs no read; the joiners of one room arriving
+   * together share one read, and its answer for {@link ROOM_OWNER_CACHE_MS}
+   * (under load, one read per joiner timed out and sent them elsewhere).
    */
-  async #roomOwner(room: RoomRef): Promise<string | undefined> {
+  #roomOwner(room: RoomRef): Promise<string | undefined> {
     const member = this.#member;
-    if (!member) return undefined;
+    if (!member) return Promise.resolve(undefined);
+    if (this.#local?.serving(room)) return Promise.resolve(member.heartbeat.id);
+    const key = formatRoom(room);
+    const cached = this.#owners.get(key);
+    if (cached && performance.now() - cached.at < ROOM_OWNER_CACHE_MS) return cached.owner;
+    if (this.#owners.size >= ROOM_OWNER_CACHE_LIMIT) this.#owners.clear();
+    const entry = { owner: Promise.resolve<string | undefined>(undefined), at: performance.now() };
+    // No owner (not active yet, or the read was late) is not kept: the first
+    // joiner is about to place the room, and the next must find it.
+    entry.owner = this.#readRoomOwner(member, room).then((found) => {
+      if (found === undefined && this.#owners.get(key) === entry) this.#owners.delete(key);
+      return found;
+    });
+    this.#owners.set(key, entry);
+    return entry.owner;
+  }
+
+  async #readRoomOwner(member: ClusterMember, room: RoomRef): Promise<string | undefined> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), ROOM_OWNER_READ_MS);
     });
     try {
-      return await Promise.race([member.leases.owner(room.type, room.id), late]);
+      return await Promise.race([
+        member.leases.owner(room.type, room.id).catch(() => undefined),
+        late,
+      ]);
     } finally {
       clearTimeout(timer);
     }

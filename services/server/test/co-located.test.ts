@@ -106,6 +106,11 @@ describe("co-located shape", () => {
     // Asked of either process, the room's owner (p2, where alice joined first) is named.
     expect((await discover(s1, "room=ledger/d1")).gateway).toBe("p2");
     expect((await discover(s2, "room=ledger/d1")).gateway).toBe("p2");
+    // A room's joiners arriving together (they share one lease read) all land there.
+    const burst = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => discover(i % 2 ? s1 : s2, "room=ledger/d1")),
+    );
+    expect(new Set(burst.map((d) => d.gateway))).toEqual(new Set(["p2"]));
     // Excluded, unknown or malformed: the region/load choice as before.
     expect((await discover(s1, "room=ledger/d1&exclude=p2")).gateway).toBe("p1");
     expect(["p1", "p2"]).toContain((await discover(s1, "room=ledger/nowhere")).gateway);
