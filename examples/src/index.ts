@@ -47,8 +47,9 @@ export type {
 } from "./party-queue-room";
 export { createTicTacToeRoom, ticTacToeRoom } from "./tic-tac-toe-room";
 export type {
+  TicTacToeEnd,
+  TicTacToeEvents,
   TicTacToeMark,
-  TicTacToeMessages,
   TicTacToeOptions,
   TicTacToeState,
 } from "./tic-tac-toe-room";

@@ -4,7 +4,7 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import {
   createTicTacToeRoom,
   ticTacToeRoom,
-  type TicTacToeMessages,
+  type TicTacToeEvents,
   type TicTacToeState,
 } from "../src/index";
 
@@ -13,7 +13,7 @@ const O = "otto:1";
 const SPECTATOR = "sam:1";
 const TURN = 30_000;
 
-type Game = RoomHarness<TicTacToeState, TicTacToeMessages>;
+type Game = RoomHarness<TicTacToeState, { move: { cell: number } }, TicTacToeEvents>;
 
 function game(): Game {
   const room = new RoomHarness(ticTacToeRoom, { traps: true });

@@ -9,10 +9,10 @@ import type { Value } from "@rookery/protocol";
 
 export const CHAOS_ROOM_TYPE = "chaos-ledger";
 
-export interface ChaosLedgerState {
+export type ChaosLedgerState = {
   /** Every applied tag, in the order the room applied them. */
   items: string[];
-}
+};
 
 export type AppendBody = {
   tag: string;

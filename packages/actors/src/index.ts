@@ -3,17 +3,33 @@
  * them (mailboxes, durable journals, snapshots, timers).
  *
  * ```ts
- * import { defineRoom } from "@rookery/actors";
+ * import { defineRoom, int, message, shape } from "@rookery/actors";
  *
- * export const counter = defineRoom<{ n: number }, { add: { by: number } }>({
+ * export const counter = defineRoom({
  *   type: "counter",
- *   initialState: () => ({ n: 0 }),
- *   onMessage: { add: (ctx, body) => { ctx.state.n += body.by; ctx.emit("count", ctx.state.n); } },
+ *   initialState: (): { n: number } => ({ n: 0 }),
+ *   onMessage: {
+ *     add: message(shape({ by: int() }), (ctx, { by }) => ctx.emit("count", (ctx.state.n += by))),
+ *   },
  * });
  * ```
  */
-export { defineRoom, Durability, longestPresent } from "./room";
-export type { LeaderPolicy, Member, RoomContext, RoomDefinition } from "./room";
+export { defineRoom, Durability, isRoom, longestPresent, message, roomBrand } from "./room";
+export type {
+  BodiesOf,
+  EventMap,
+  Handler,
+  LeaderPolicy,
+  Member,
+  Message,
+  MessageEntry,
+  Plain,
+  ResultsOf,
+  Room,
+  RoomBase,
+  RoomContext,
+  RoomDefinition,
+} from "./room";
 export {
   arrayOf,
   bool,
@@ -27,6 +43,13 @@ export {
   text,
 } from "./guards";
 export type { Guard } from "./guards";
+export type {
+  BodyOf,
+  StandardSchemaV1,
+  StandardSchemaV1Issue,
+  StandardSchemaV1Result,
+  Validator,
+} from "./validator";
 export { ActorHost } from "./actor-host";
 export type { HostEvents } from "./actor-host";
 export { defaultRuntimeOptions, resolveRuntimeOptions } from "./options";

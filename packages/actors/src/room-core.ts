@@ -8,8 +8,16 @@ import {
 import type { MemberInfo } from "@rookery/protocol/internal";
 import { lookup, record, type Known, type Outcome, type StoredDedupe } from "./dedupe";
 import type { JournalEntry, Snapshot, StoredMember } from "./journal";
-import { longestPresent, type Member, type RoomContext, type RoomDefinition } from "./room";
+import {
+  longestPresent,
+  type EventMap,
+  type Member,
+  type Message,
+  type RoomContext,
+  type RoomDefinition,
+} from "./room";
 import { runHandler } from "./sandbox";
+import { checkBody, type Validator } from "./validator";
 
 /** An event produced by applying an entry, numbered in room order. */
 export interface CoreEvent {
@@ -24,7 +32,7 @@ export interface Applied {
   events: CoreEvent[];
 }
 
-/** The room refused an input (`ctx.reject`, a failed `validate`, or an unknown type). */
+/** The room refused an input (`ctx.reject`, a failed body validator, or an unknown type). */
 export class InputRejectedError extends Error {
   readonly code = "INPUT_REJECTED";
   override readonly name = "InputRejectedError";
@@ -37,6 +45,7 @@ export class NotJoinedError extends Error {
 }
 
 type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
+type AnyMessage = Message<unknown, EventMap, Value>;
 
 /** What applying entries changes: the snapshot without its bookkeeping. */
 type Mutable = Omit<Snapshot, "v" | "epoch" | "journalSeq" | "state"> & { state: unknown };
@@ -260,15 +269,11 @@ export class RoomCore {
   #input(entry: Extract<JournalEntry, { k: "input" }>, m: Mutable, events: CoreEvent[]) {
     const sender = m.members.find((x) => x.id === entry.member);
     if (!sender) throw new NotJoinedError(`${entry.member} is not a member of this room`);
-    const handler = this.definition.onMessage[entry.type];
-    if (typeof handler !== "function" || !Object.hasOwn(this.definition.onMessage, entry.type)) {
-      throw new InputRejectedError(`unknown message type ${JSON.stringify(entry.type)}`);
-    }
-    const guard = this.definition.validate?.[entry.type];
-    // The guard runs under the handler's budget too: it is room code as well.
+    const { handle, body: validator } = messageOf(this.definition, entry.type);
+    // The validator runs under the handler's budget too: it is room code as well.
     const result = this.#run(m, events, entry.at, (ctx) => {
-      if (guard && !guard(entry.body)) throw new InputRejectedError(`invalid ${entry.type} body`);
-      return handler(ctx, entry.body, member(sender));
+      const body = validator ? validated(entry.type, validator, entry.body) : entry.body;
+      return handle(ctx, body, member(sender));
     });
     this.#remember(m, entry.member, entry.seq, { ok: true, result });
     return result;
@@ -338,6 +343,22 @@ function push(m: Mutable, events: CoreEvent[], type: string, body: Value, to?: s
   // A copy: the handler may go on changing the state object it emitted.
   const copy = body !== null && typeof body === "object" ? structuredClone(body) : body;
   events.push(to ? { seq: m.seq, type, body: copy, to } : { seq: m.seq, type, body: copy });
+}
+
+/** A message type's handler and validator, whichever form the definition gives them in. */
+function messageOf(definition: AnyRoom, type: string): AnyMessage {
+  const entry = Object.hasOwn(definition.onMessage, type) ? definition.onMessage[type] : undefined;
+  if (typeof entry === "function") return { handle: entry, body: definition.validate?.[type] };
+  if (typeof entry?.handle === "function") return entry;
+  throw new InputRejectedError(`unknown message type ${JSON.stringify(type)}`);
+}
+
+/** The body the handler gets, or INPUT_REJECTED `invalid <type> body` (documented in docs/rooms.md). */
+function validated(type: string, validator: Validator<Value>, body: Value): Value {
+  const checked = checkBody(validator, body);
+  if (checked.ok) return checked.body;
+  const message = `invalid ${type} body${checked.reason ? `: ${checked.reason}` : ""}`;
+  throw new InputRejectedError(message, { cause: checked.cause });
 }
 
 function member(stored: StoredMember): Member {

@@ -200,6 +200,8 @@ function functionsOf(definition: unknown): object[] {
   collect(definition);
   const d = definition as { onMessage?: unknown; validate?: unknown };
   collect(d.onMessage);
+  // A message entry `{ body, handle }` keeps its functions one level down.
+  for (const entry of Object.values(d.onMessage ?? {})) collect(entry);
   collect(d.validate);
   return fns;
 }

@@ -1,4 +1,4 @@
-import { defineRoom } from "@rookery/actors";
+import { defineRoom, type Plain } from "@rookery/actors";
 import {
   DeterminismError,
   expectRejected,
@@ -223,12 +223,18 @@ describe("testing harness", () => {
 
   it("harness - with traps, Maps and functions in state are refused", () => {
     const room = new RoomHarness(
-      defineRoom<{ v: unknown }, { map: null; fn: null }>({
+      defineRoom<{ v: Plain }, { map: null; fn: null }>({
         type: "shapes",
         initialState: () => ({ v: null }),
         onMessage: {
-          map: (ctx) => void (ctx.state.v = new Map()),
-          fn: (ctx) => void (ctx.state.v = () => 1),
+          map(ctx) {
+            // @ts-expect-error a Map is not plain data: only untyped code gets here
+            ctx.state.v = new Map();
+          },
+          fn(ctx) {
+            // @ts-expect-error nor is a function
+            ctx.state.v = () => 1;
+          },
         },
       }),
       { traps: true },

@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import { ActorHost, type LocalGateway, type RoomDefinition } from "@rookery/actors";
+import { ActorHost, isRoom, type LocalGateway, type RoomDefinition } from "@rookery/actors";
 import { ClusterMember, connectNats } from "@rookery/cluster";
 import { loggedConnectRetry } from "@rookery/cluster/internal";
 import { AdminServer } from "./admin-server";
@@ -138,13 +138,7 @@ export class NodeService {
   }
 }
 
-/** Collects every export of a module that looks like a room definition. */
+/** Collects every export of a module made by `defineRoom` (branded); other exports are ignored. */
 export function roomsOf(module: Record<string, unknown>): AnyDefinition[] {
-  return Object.values(module).filter(
-    (v): v is AnyDefinition =>
-      typeof v === "object" &&
-      v !== null &&
-      typeof (v as { type?: unknown }).type === "string" &&
-      typeof (v as { onMessage?: unknown }).onMessage === "object",
-  );
+  return Object.values(module).filter(isRoom);
 }

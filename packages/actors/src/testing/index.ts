@@ -34,7 +34,7 @@ import type { Value } from "@rookery/protocol";
 import type { MemberInfo } from "@rookery/protocol/internal";
 import { deepStrictEqual, match } from "node:assert/strict";
 import { decodeSnapshot, encodeSnapshot, type JournalEntry, type Snapshot } from "../journal";
-import type { Member, RoomDefinition } from "../room";
+import type { EventMap, Member, RoomDefinition } from "../room";
 import {
   DEFAULT_DEDUPE_WINDOW,
   InputRejectedError,
@@ -109,9 +109,13 @@ type AnyRoom = ConstructorParameters<typeof RoomCore>[0];
  * One room on the real core, driven by the test: members join and leave,
  * send inputs, and time passes only when the test says so.
  */
-export class RoomHarness<S, M extends Record<string, Value> = Record<string, Value>> {
+export class RoomHarness<
+  S,
+  M extends Record<string, unknown> = Record<string, Value>,
+  E extends EventMap = EventMap,
+> {
   readonly room: { type: string; id: string };
-  readonly definition: RoomDefinition<S, M>;
+  readonly definition: RoomDefinition<S, M, E>;
   /** Every event since the start or the last {@link clearEvents}, in order. */
   events: HarnessEvent[] = [];
   /** Every entry applied, as a node would have journaled it (replayed by {@link checkReplay}). */
@@ -128,7 +132,7 @@ export class RoomHarness<S, M extends Record<string, Value> = Record<string, Val
   #now: number;
   #nextTick: number | undefined;
 
-  constructor(definition: RoomDefinition<S, M>, options: HarnessOptions = {}) {
+  constructor(definition: RoomDefinition<S, M, E>, options: HarnessOptions = {}) {
     this.definition = definition;
     this.room = { type: definition.type, id: options.id ?? "test" };
     this.#now = options.now ?? START;
@@ -225,7 +229,7 @@ export class RoomHarness<S, M extends Record<string, Value> = Record<string, Val
    * rethrown as is, although the node answers it as INPUT_REJECTED too.
    */
   send<T extends keyof M & string>(from: string, type: T, body: M[T]): Value | undefined {
-    return this.sendRaw(from, type, body);
+    return this.sendRaw(from, type, body as Value);
   }
 
   /** {@link send} for any type and body, malformed or not (as a client could send). */
