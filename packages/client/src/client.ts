@@ -142,15 +142,19 @@ export class RookeryClient extends Emitter<ClientEvents> implements RoomOwner {
     return this.#rooms;
   }
 
-  /** Joins a room (or returns it if already joined); resolves once the first `joined` arrived. */
-  async join(type: string, id: string): Promise<Room> {
+  /**
+   * Joins a room (or returns it if already joined); resolves once the first
+   * `joined` arrived. `join<typeof chessRoom>("chess", id)` types the room's
+   * `send` and `onEvent` from its definition (a type import only).
+   */
+  async join<D = unknown>(type: string, id: string): Promise<Room<D>> {
     this.#assertOpenable();
     checkRoom(type, id);
     const key = formatRoom({ type, id });
     const existing = this.#rooms.get(key);
     if (existing) {
       await this.#joinWaiters.get(existing)?.promise;
-      return existing;
+      return existing as Room<D>;
     }
     const room = new Room({ type, id }, this);
     this.#rooms.set(key, room);
@@ -159,7 +163,7 @@ export class RookeryClient extends Emitter<ClientEvents> implements RoomOwner {
     // Offline, the join goes out with the next connection.
     if (this.state === ConnectionState.Open) this.#sendJoin(room);
     await waiter.promise;
-    return room;
+    return room as Room<D>;
   }
 
   /** Closes for good: pending inputs, joins and requests reject with CLIENT_CLOSED. */

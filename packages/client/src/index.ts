@@ -15,7 +15,7 @@
 export { connect, ConnectionState, RookeryClient } from "./client";
 export type { ClientEvents } from "./client";
 export { Room, RoomStatus } from "./room";
-export type { RoomEventInfo, RoomEvents } from "./room";
+export type { EventsOf, MessagesOf, ResultOf, RoomEventInfo, RoomEvents } from "./room";
 export {
   ClientClosedError,
   ConnectionLostError,

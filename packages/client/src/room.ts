@@ -11,6 +11,34 @@ import {
 } from "@rookery/protocol";
 import { Emitter } from "./emitter";
 
+/**
+ * What a room definition's type tells a client (`typeof chessRoom`, made by
+ * `defineRoom`), read from its type-only `~types` field: the client needs
+ * the room's module as a type import only, never at run time. Without one
+ * (`D = unknown`), any message, event, body and result is allowed.
+ */
+export type MessagesOf<D> = D extends { readonly "~types"?: { readonly messages: infer M } }
+  ? M
+  : Record<string, Value>;
+/** The room's events plus the system events (`$join`, `$leave`, `$leader`). */
+export type EventsOf<D> = (D extends { readonly "~types"?: { readonly events: infer E } }
+  ? E
+  : Record<string, Value>) & {
+  $join: MemberView;
+  $leave: LeaveEventBody;
+  $leader: LeaderEventBody;
+};
+/** What each message's handler returns: the ack's result (`undefined` for none). */
+export type ResultOf<D, T extends PropertyKey> = D extends {
+  readonly "~types"?: { readonly results: infer R };
+}
+  ? T extends keyof R
+    ? Exclude<R[T], void> | (void extends R[T] ? undefined : never)
+    : Value | undefined
+  : Value | undefined;
+/** The body argument of `send`: optional where nil is a valid body. */
+type BodyArg<B> = null extends B ? [body?: B] : [body: B];
+
 /** One room event as the application sees it: each exactly once, in order. */
 export interface RoomEventInfo {
   seq: number;
@@ -43,7 +71,7 @@ export interface RoomOwner {
  * kept current from system events, and its event stream with duplicates
  * (resends around reconnects) removed by seq.
  */
-export class Room extends Emitter<RoomEvents> {
+export class Room<D = unknown> extends Emitter<RoomEvents> {
   status: RoomStatus = RoomStatus.Joining;
   /** Room epoch of the last `joined` (sent back when resuming). */
   epoch = 0;
@@ -85,15 +113,26 @@ export class Room extends Emitter<RoomEvents> {
     return this.#leader;
   }
 
-  /** Sends an input; resolves with the room's result once it took effect (durable rooms: journaled). */
-  send(type: string, body: Value = null): Promise<Value | undefined> {
-    return this.owner.sendInput(this, type, body);
+  /**
+   * Sends an input; resolves with the room's result once it took effect
+   * (durable rooms: journaled). Typed by the room definition, if joined as
+   * `join<typeof room>(…)`.
+   */
+  async send<T extends keyof MessagesOf<D> & string>(
+    type: T,
+    ...[body]: BodyArg<MessagesOf<D>[T]>
+  ): Promise<ResultOf<D, T>> {
+    const result = await this.owner.sendInput(this as Room, type, (body ?? null) as Value);
+    return result as ResultOf<D, T>;
   }
 
   /** Calls `handler` for events of one type only. Returns the unsubscribe function. */
-  onEvent(type: string, handler: (body: Value, event: RoomEventInfo) => void): () => void {
+  onEvent<T extends keyof EventsOf<D> & string>(
+    type: T,
+    handler: (body: EventsOf<D>[T], event: RoomEventInfo) => void,
+  ): () => void {
     return this.on("event", (e) => {
-      if (e.type === type) handler(e.body, e);
+      if (e.type === type) handler(e.body as EventsOf<D>[T], e);
     });
   }
 
