@@ -91,9 +91,10 @@ export type Message<S, E extends EventMap, B, R extends Value | void = Value | v
 /**
  * Declares a message type: `body` checks what a client sent (a guard from
  * guards.ts, your own, or a Standard Schema such as a zod, valibot or
- * arktype schema) and `handle` gets the body typed as it admits. Annotate
- * `ctx` with the room's context type (`RoomContext<State, Events>`) when the
- * room declares its events.
+ * arktype schema) and `handle` gets the body typed as it admits. Give the
+ * room's `initialState` a return type, and annotate `ctx` with the room's
+ * context type (`RoomContext<State, Events>`) when the room declares events:
+ * neither reaches a `message(...)` call otherwise (it then fails to compile).
  *
  * ```ts
  * move: message(shape({ cell: int({ min: 0, max: 8 }) }), (ctx: Ctx, { cell }, sender) => {…}),

@@ -5,12 +5,16 @@ import {
   int,
   isEmptyBody,
   isMap,
+  isRoom,
+  message,
   num,
   oneOf,
   optional,
   shape,
   text,
+  type StandardSchemaV1,
 } from "@rookery/actors";
+import { expectRejected, RoomHarness } from "@rookery/actors/testing";
 import type { Value } from "@rookery/protocol";
 import { describe, expect, expectTypeOf, it } from "vitest";
 
@@ -68,5 +72,104 @@ describe("body guards", () => {
     });
     expect(room.validate?.move?.({ cell: 3 })).toBe(true);
     expect(room.validate?.move?.({ cell: 3, note: 5 })).toBe(false);
+  });
+});
+
+/** A minimal Standard Schema v1 (what zod, valibot and arktype expose): a name, trimmed. */
+function nameSchema(async = false): StandardSchemaV1<unknown, { name: string }> {
+  const validate = (value: unknown) => {
+    const name = isMap(value) ? value.name : undefined;
+    const result =
+      typeof name === "string"
+        ? { value: { name: name.trim() } }
+        : { issues: [{ message: "Expected string", path: [{ key: "name" }] }] };
+    return async ? Promise.resolve(result) : result;
+  };
+  return { "~standard": { version: 1, vendor: "test", validate } };
+}
+
+describe("message validators", () => {
+  const room = () => {
+    const definition = defineRoom({
+      type: "v",
+      initialState: (): { n: number; names: string[] } => ({ n: 0, names: [] }),
+      onMessage: {
+        add: message(shape({ by: int({ min: 1, max: 9 }) }), (ctx, { by }) => {
+          ctx.state.n += by;
+          return ctx.state.n;
+        }),
+        boom: message(
+          (body: unknown): body is null => {
+            throw new Error(`guard bug on ${String(body)}`);
+          },
+          (ctx) => void (ctx.state.n = -1),
+        ),
+        name: message(nameSchema(), (ctx, { name }) => void ctx.state.names.push(name)),
+        later: message(nameSchema(true), (ctx) => void (ctx.state.n = -1)),
+        any: (ctx, body) => body,
+      },
+    });
+    const harness = new RoomHarness(definition, { traps: true });
+    harness.join("a:1");
+    return harness;
+  };
+
+  it("rooms - message(): the guard's type is the handler's body; a failing or throwing guard rejects 'invalid <type> body' and changes nothing", () => {
+    const r = room();
+    expect(r.send("a:1", "add", { by: 2 })).toBe(2);
+    const before = structuredClone(r.state);
+    expectRejected(r, () => r.sendRaw("a:1", "add", { by: 10 }), /^invalid add body$/);
+    const outcome = r.input("a:1", "boom", null);
+    expect(outcome).toMatchObject({
+      ok: false,
+      code: "INPUT_REJECTED",
+      message: "invalid boom body",
+    });
+    expect(((outcome as { error?: Error }).error?.cause as Error).message).toMatch(/guard bug/);
+    expect(r.state).toEqual(before);
+    expect(r.send("a:1", "any", [1, "x"])).toEqual([1, "x"]);
+    r.checkReplay();
+  });
+
+  it("rooms - a Standard Schema validates: its output reaches the handler, its issues follow the rejection, an async one is refused", () => {
+    const r = room();
+    r.send("a:1", "name", { name: "  ada " });
+    expect(r.state.names).toEqual(["ada"]);
+    expectRejected(
+      r,
+      () => r.sendRaw("a:1", "name", { name: 3 }),
+      /^invalid name body: name: Expected string$/,
+    );
+    expectRejected(
+      r,
+      () => r.sendRaw("a:1", "later", { name: "x" }),
+      /invalid later body: its validator is asynchronous/,
+    );
+    expect(r.state).toEqual({ n: 0, names: ["ada"] });
+    r.checkReplay();
+  });
+
+  it("rooms - the older validate map: a throwing guard rejects 'invalid <type> body' too", () => {
+    const legacy = defineRoom<{ n: number }, { add: { by: number } }>({
+      type: "legacy",
+      initialState: () => ({ n: 0 }),
+      onMessage: { add: (ctx, body) => void (ctx.state.n += body.by) },
+      validate: {
+        add: (body): body is { by: number } => (body as { by: number }).by.toFixed() !== "",
+      },
+    });
+    const r = new RoomHarness(legacy);
+    r.join("a:1");
+    expectRejected(r, () => r.sendRaw("a:1", "add", null), /^invalid add body$/);
+    r.send("a:1", "add", { by: 3 });
+    expect(r.state.n).toBe(3);
+  });
+
+  it("rooms - defineRoom brands its result; a copy keeps the brand, a look-alike has none", () => {
+    const made = defineRoom({ type: "b", initialState: () => ({}), onMessage: {} });
+    expect(isRoom(made)).toBe(true);
+    expect(isRoom({ ...made, type: "c" })).toBe(true);
+    expect(isRoom({ type: "d", initialState: () => ({}), onMessage: {} })).toBe(false);
+    expect([null, "x", 1].some(isRoom)).toBe(false);
   });
 });
