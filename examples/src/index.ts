@@ -39,6 +39,7 @@ export type {
 } from "./chess-room";
 export { PARTY_QUEUE_LIMITS, partyQueueRoom } from "./party-queue-room";
 export type {
+  PartyQueueEvents,
   PartyQueueItem,
   PartyQueueMessages,
   PartyQueueSkipBody,

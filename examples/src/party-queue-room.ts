@@ -3,8 +3,17 @@
  * member can add to and reorder, with the room leader as moderator. The head
  * of the queue is what is playing now.
  */
-import { defineRoom, Durability, isMap, type RoomContext } from "@rookery/actors";
-import type { Value } from "@rookery/protocol";
+import {
+  defineRoom,
+  Durability,
+  int,
+  isMap,
+  message,
+  optional,
+  shape,
+  text,
+  type RoomContext,
+} from "@rookery/actors";
 
 /** Limits the room enforces (inputs beyond them are rejected). */
 export const PARTY_QUEUE_LIMITS = Object.freeze({
@@ -51,33 +60,45 @@ export type PartyQueueMessages = {
 /** The body of the `queue` event. */
 export type PartyQueueView = { items: PartyQueueItem[]; nowPlaying: PartyQueueItem | null };
 
+export type PartyQueueEvents = {
+  /** The whole queue, after every change and to each joiner. */
+  queue: PartyQueueView;
+  /** The leader (moderator) changed. */
+  leader: { id: string | null };
+};
+
+type Ctx = RoomContext<PartyQueueState, PartyQueueEvents>;
+
 function view(state: PartyQueueState): PartyQueueView {
   const items = state.items.map((item) => ({ ...item }));
   return { items, nowPlaying: items[0] ?? null };
 }
 
-function changed(ctx: RoomContext<PartyQueueState>): void {
+function changed(ctx: Ctx): void {
   ctx.emit("queue", view(ctx.state));
 }
 
-function indexOf(ctx: RoomContext<PartyQueueState>, id: string): number {
+function indexOf(ctx: Ctx, id: string): number {
   const index = ctx.state.items.findIndex((item) => item.id === id);
   return index >= 0 ? index : ctx.reject(`no item ${id} in the queue`);
 }
 
-const isId = (value: Value | undefined): value is string =>
+const isId = (value: unknown): value is string =>
   typeof value === "string" && value.length > 0 && value.length <= 64;
+const isSkip = (body: unknown): body is PartyQueueSkipBody =>
+  body === null || (isMap(body) && optional(isId)(body.id));
 
 /**
  * The shipped party queue room (type "party", durable). Emits `queue
  * {items, nowPlaying}` after every change (and to each joiner), and `leader
  * {id}` when the leader changes.
  */
-export const partyQueueRoom = defineRoom<PartyQueueState, PartyQueueMessages>({
+export const partyQueueRoom = defineRoom({
   type: "party",
   durability: Durability.Durable,
+  events: {} as PartyQueueEvents,
 
-  initialState: () => ({ items: [], nextId: 1 }),
+  initialState: (): PartyQueueState => ({ items: [], nextId: 1 }),
 
   onJoin(ctx, member) {
     ctx.emitTo(member.id, "queue", view(ctx.state));
@@ -88,7 +109,7 @@ export const partyQueueRoom = defineRoom<PartyQueueState, PartyQueueMessages>({
   },
 
   onMessage: {
-    add(ctx, body, sender) {
+    add: message(shape({ title: text() }), (ctx: Ctx, body, sender) => {
       const state = ctx.state;
       const title = body.title.trim();
       const length = [...title].length;
@@ -103,9 +124,9 @@ export const partyQueueRoom = defineRoom<PartyQueueState, PartyQueueMessages>({
       state.items.push({ id, title, addedBy: sender.id, addedAt: ctx.now() });
       changed(ctx);
       return { id };
-    },
+    }),
 
-    move(ctx, body) {
+    move: message(shape({ id: isId, to: int({ min: 0 }) }), (ctx: Ctx, body) => {
       const items = ctx.state.items;
       const from = indexOf(ctx, body.id);
       const to = Math.min(body.to, items.length - 1);
@@ -115,9 +136,9 @@ export const partyQueueRoom = defineRoom<PartyQueueState, PartyQueueMessages>({
         changed(ctx);
       }
       return { id: body.id, index: to };
-    },
+    }),
 
-    remove(ctx, body, sender) {
+    remove: message(shape({ id: isId }), (ctx: Ctx, body, sender) => {
       const items = ctx.state.items;
       const index = indexOf(ctx, body.id);
       if (items[index]?.addedBy !== sender.id && ctx.leader !== sender.id) {
@@ -126,9 +147,9 @@ export const partyQueueRoom = defineRoom<PartyQueueState, PartyQueueMessages>({
       items.splice(index, 1);
       changed(ctx);
       return { id: body.id };
-    },
+    }),
 
-    skip(ctx, body, sender) {
+    skip: message(isSkip, (ctx: Ctx, body, sender) => {
       const items = ctx.state.items;
       if (ctx.leader !== sender.id) ctx.reject("only the leader may skip");
       const head = items[0];
@@ -140,16 +161,6 @@ export const partyQueueRoom = defineRoom<PartyQueueState, PartyQueueMessages>({
       items.shift();
       changed(ctx);
       return { skipped: head.id, nowPlaying: items[0]?.id ?? null };
-    },
-  },
-
-  validate: {
-    add: (body): body is PartyQueueMessages["add"] => isMap(body) && typeof body.title === "string",
-    move: (body): body is PartyQueueMessages["move"] =>
-      isMap(body) && isId(body.id) && Number.isSafeInteger(body.to) && (body.to as number) >= 0,
-    remove: (body): body is PartyQueueMessages["remove"] => isMap(body) && isId(body.id),
-    skip: (body): body is PartyQueueSkipBody =>
-      body === null ||
-      (isMap(body) && (body.id === undefined || body.id === null || isId(body.id))),
+    }),
   },
 });

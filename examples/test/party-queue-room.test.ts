@@ -3,6 +3,7 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import {
   PARTY_QUEUE_LIMITS,
   partyQueueRoom,
+  type PartyQueueEvents,
   type PartyQueueMessages,
   type PartyQueueState,
 } from "../src/index";
@@ -12,7 +13,7 @@ const LEADER = "lea:1";
 const GUEST = "gus:1";
 const OTHER = "oli:1";
 
-type Party = RoomHarness<PartyQueueState, PartyQueueMessages>;
+type Party = RoomHarness<PartyQueueState, PartyQueueMessages, PartyQueueEvents>;
 
 function party(): Party {
   const room = new RoomHarness(partyQueueRoom, { id: "p1", traps: true });
