@@ -17,9 +17,9 @@ import {
   defineRoom,
   Durability,
   isMap,
+  message,
   type Member,
   type RoomContext,
-  type RoomDefinition,
 } from "@rookery/actors";
 import type { Value } from "@rookery/protocol";
 
@@ -84,6 +84,32 @@ export type ChessMessages = {
   offerDraw: ChessEmptyBody;
   acceptDraw: ChessEmptyBody;
 };
+
+/** What the room emits; clients typed with `join<typeof chessRoom>` read these. */
+export type ChessEvents = {
+  seats: ChessState["seats"];
+  start: { white: string; black: string; clocks: ChessClocks; turn: ChessColor; at: number };
+  /** The public view of the game, to each joiner. */
+  game: Value;
+  move: {
+    ply: number;
+    by: ChessColor;
+    from: ChessSquare;
+    to: ChessSquare;
+    piece: string;
+    captured: string | null;
+    promotion: string | null;
+    san: string;
+    fen: string;
+    clocks: ChessClocks;
+    turn: ChessColor;
+    at: number;
+  };
+  drawOffer: { by: ChessColor };
+  gameOver: { result: ChessResult; reason: ChessEndReason; clocks: ChessClocks };
+};
+
+type Ctx = RoomContext<ChessState, ChessEvents>;
 
 export interface ChessOptions {
   /** Room type name. @default "chess" */
@@ -248,7 +274,7 @@ function publicView(state: ChessState, now: number): Value {
   };
 }
 
-function endGame(ctx: RoomContext<ChessState>, result: ChessResult, reason: ChessEndReason): void {
+function endGame(ctx: Ctx, result: ChessResult, reason: ChessEndReason): void {
   const state = ctx.state;
   state.clocks = clocksAt(state, ctx.now());
   state.status = "over";
@@ -261,14 +287,14 @@ function endGame(ctx: RoomContext<ChessState>, result: ChessResult, reason: Ches
 }
 
 /** The color `member` plays, or rejects the input if they hold no seat. */
-function seatOf(ctx: RoomContext<ChessState>, member: Member): ChessColor {
+function seatOf(ctx: Ctx, member: Member): ChessColor {
   const { white, black } = ctx.state.seats;
   if (member.id === white) return "w";
   if (member.id === black) return "b";
   return ctx.reject("spectators cannot play");
 }
 
-function requirePlaying(ctx: RoomContext<ChessState>): void {
+function requirePlaying(ctx: Ctx): void {
   if (ctx.state.status === "waiting")
     ctx.reject("the game has not started: waiting for an opponent");
   if (ctx.state.status === "over") ctx.reject("the game is over");
@@ -298,9 +324,7 @@ const isEmptyBody = (body: Value): body is ChessEmptyBody => body === null || is
  * clock; the clock of the side to move runs from `turnStartedAt` and is
  * enforced by a persisted one-shot timer named `"flag"`.
  */
-export function createChessRoom(
-  options: ChessOptions = {},
-): RoomDefinition<ChessState, ChessMessages> {
+export function createChessRoom(options: ChessOptions = {}) {
   const type = options.type ?? "chess";
   const initialTimeMs = options.initialTimeMs ?? 300_000;
   const incrementMs = options.incrementMs ?? 0;
@@ -311,11 +335,12 @@ export function createChessRoom(
     throw new RangeError(`incrementMs must be a non-negative number of ms, got ${incrementMs}`);
   }
 
-  return defineRoom<ChessState, ChessMessages>({
+  return defineRoom({
     type,
     durability: Durability.Durable,
+    events: {} as ChessEvents,
 
-    initialState: () => ({
+    initialState: (): ChessState => ({
       board: INITIAL_BOARD,
       turn: "w",
       seats: { white: null, black: null },
@@ -366,7 +391,7 @@ export function createChessRoom(
     },
 
     onMessage: {
-      move(ctx, body, sender) {
+      move: message(isMoveBody, (ctx: Ctx, body, sender) => {
         const state = ctx.state;
         const color = seatOf(ctx, sender);
         requirePlaying(ctx);
@@ -430,16 +455,16 @@ export function createChessRoom(
           ctx.setTimer("flag", state.clocks[state.turn]);
         }
         return { ply, san };
-      },
+      }),
 
-      resign(ctx, _body, sender) {
+      resign: message(isEmptyBody, (ctx: Ctx, _body, sender) => {
         const color = seatOf(ctx, sender);
         requirePlaying(ctx);
         endGame(ctx, winFor(other(color)), "resign");
         return { result: ctx.state.result };
-      },
+      }),
 
-      offerDraw(ctx, _body, sender) {
+      offerDraw: message(isEmptyBody, (ctx: Ctx, _body, sender) => {
         const state = ctx.state;
         const color = seatOf(ctx, sender);
         requirePlaying(ctx);
@@ -452,16 +477,16 @@ export function createChessRoom(
         state.drawOffer = color;
         ctx.emit("drawOffer", { by: color });
         return null;
-      },
+      }),
 
-      acceptDraw(ctx, _body, sender) {
+      acceptDraw: message(isEmptyBody, (ctx: Ctx, _body, sender) => {
         const state = ctx.state;
         const color = seatOf(ctx, sender);
         requirePlaying(ctx);
         if (state.drawOffer !== other(color)) ctx.reject("there is no draw offer to accept");
         endGame(ctx, "1/2-1/2", "agreement");
         return { result: state.result };
-      },
+      }),
     },
 
     onTimer(ctx, name) {
@@ -474,13 +499,6 @@ export function createChessRoom(
         return;
       }
       endGame(ctx, winFor(other(state.turn)), "time");
-    },
-
-    validate: {
-      move: isMoveBody,
-      resign: isEmptyBody,
-      offerDraw: isEmptyBody,
-      acceptDraw: isEmptyBody,
     },
   });
 }

@@ -26,6 +26,7 @@ export type {
   ChessColor,
   ChessEmptyBody,
   ChessEndReason,
+  ChessEvents,
   ChessFile,
   ChessMessages,
   ChessMoveBody,

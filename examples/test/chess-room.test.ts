@@ -4,6 +4,7 @@ import {
   chessFen,
   chessRoom,
   createChessRoom,
+  type ChessEvents,
   type ChessMessages,
   type ChessOptions,
   type ChessPromotion,
@@ -17,7 +18,7 @@ const BLACK = "bob:1";
 const SPECTATOR = "carol:1";
 const MIN = 60_000;
 
-type Chess = RoomHarness<ChessState, ChessMessages>;
+type Chess = RoomHarness<ChessState, ChessMessages, ChessEvents>;
 
 function game(options?: ChessOptions): Chess {
   const room = new RoomHarness(options ? createChessRoom(options) : chessRoom, { traps: true });
