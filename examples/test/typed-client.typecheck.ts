@@ -91,6 +91,14 @@ export async function useCounter(client: RookeryClient): Promise<number> {
   return text.length + (await room.send("add", { by: 2 }));
 }
 
+// A Member is plain data: a room without an event map may emit it as it is.
+defineRoom({
+  type: "roster",
+  initialState: (): { ids: string[] } => ({ ids: [] }),
+  onJoin: (ctx, member) => ctx.emit("joined", member),
+  onMessage: {},
+});
+
 // @ts-expect-error state must be plain data: no Map
 defineRoom({ type: "maps", initialState: () => ({ m: new Map<string, number>() }), onMessage: {} });
 // @ts-expect-error nor a Date

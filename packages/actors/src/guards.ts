@@ -1,15 +1,16 @@
 import type { Value } from "@rookery/protocol";
 
 /**
- * Plain type guards for message bodies, for a room's `validate`: each
- * checks a value that came off the wire and narrows it. Combine them with
- * {@link shape}:
+ * Plain type guards for message bodies, for `message(guard, handler)` (or
+ * the older `validate` map): each checks a value that came off the wire and
+ * narrows it, and the handler's body gets the narrowed type. Combine them
+ * with {@link shape}:
  *
  * ```ts
- * validate: {
- *   move: shape({ cell: int({ min: 0, max: 8 }) }),
- *   rename: shape({ name: text({ min: 1, max: 32 }), color: optional(oneOf("red", "blue")) }),
- *   resign: isEmptyBody,
+ * onMessage: {
+ *   move: message(shape({ cell: int({ min: 0, max: 8 }) }), (ctx: Ctx, { cell }) => {…}),
+ *   rename: message(shape({ name: text({ min: 1, max: 32 }), color: optional(oneOf("red", "blue")) }), …),
+ *   resign: message(isEmptyBody, …),
  * },
  * ```
  */

@@ -14,7 +14,15 @@
  * });
  * ```
  */
-export { defineRoom, Durability, isRoom, longestPresent, message, roomBrand } from "./room";
+export {
+  defineRoom,
+  Durability,
+  isRoom,
+  longestPresent,
+  message,
+  messageBrand,
+  roomBrand,
+} from "./room";
 export type {
   BodiesOf,
   EventMap,

@@ -15,7 +15,9 @@ export interface LoadRoomsOptions {
 
 /**
  * The example room types plus those exported by each module named (a path,
- * relative to the working directory, or a package name).
+ * relative to the working directory, or a package name). A room is an export
+ * made by `defineRoom` (it carries `roomBrand`, see `roomsOf`); every other
+ * export is ignored, and a module that fails to import rejects the load.
  */
 export async function loadRooms(
   modules: string[],
