@@ -30,6 +30,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const ROOKERY = ["rookery-1", "rookery-2"];
 const CONSOLE = "console";
 const DRAIN_TIMEOUT_MS = 30_000;
+const CONSOLE_STOP_MS = 3_000;
 const children = [];
 let stopping = false;
 let lockFile;
@@ -112,6 +113,48 @@ function waitForPort(port, ms) {
 }
 
 /**
+ * The children run in their own process groups, so nothing would stop them
+ * if this script were killed (SIGKILL, an OOM kill): they would keep the
+ * data folder's broker and ports. A small reaper, holding a pipe from this
+ * script, kills their groups when that pipe closes without a "done" line.
+ */
+const REAPER = `
+const groups = new Set();
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (text) => {
+  for (const line of text.split("\\n")) {
+    if (line === "done") process.exit(0);
+    else if (/^[0-9]+$/.test(line)) groups.add(Number(line));
+  }
+});
+process.stdin.on("end", () => {
+  for (const group of groups) try { process.kill(-group, "SIGKILL"); } catch {}
+  process.exit(0);
+});`;
+let reaper;
+
+function watchGroup(pid) {
+  if (!reaper) {
+    reaper = spawn(process.execPath, ["-e", REAPER], {
+      stdio: ["pipe", "ignore", "ignore"],
+      detached: true,
+    });
+    reaper.unref();
+    reaper.stdin.unref?.();
+    reaper.stdin.on("error", () => undefined);
+  }
+  reaper.stdin.write(`${pid}\n`);
+}
+
+/** Tells the reaper that every child is stopped (this script exits on its own); resolves once it exited. */
+async function releaseReaper() {
+  if (!reaper || reaper.exitCode !== null) return;
+  const exited = new Promise((resolve) => reaper.once("exit", resolve));
+  reaper.stdin.end("done\n");
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000))]);
+}
+
+/**
  * Starts a child in its own process group (a terminal's Ctrl-C reaches this
  * script only; the children are stopped in order). `onLine` gets every
  * output line; resolves with the first stdout line matching `ready` (or at once).
@@ -123,6 +166,7 @@ function start(name, command, args, env, { ready, onLine }) {
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
+  if (child.pid) watchGroup(child.pid);
   const entry = {
     name,
     child,
@@ -166,13 +210,19 @@ async function stopAll(code) {
     // nats-server exits 0 on SIGINT (1 on SIGTERM); Rookery processes drain on either.
     for (const { name, child } of running)
       child.kill(name === "nats-server" ? "SIGINT" : "SIGTERM");
-    const timeout = new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS, "timeout"));
+    // The console holds no state: one that does not stop at once is killed,
+    // and that counts as stopped (a stop during its start once hung 30 s).
+    const limit = group.includes(CONSOLE) ? CONSOLE_STOP_MS : DRAIN_TIMEOUT_MS;
+    const timeout = new Promise((r) => setTimeout(r, limit, "timeout"));
     const outcomes = await Promise.all(
       running.map(async ({ name, child, exited }) => {
-        const how = await Promise.race([exited, timeout]);
-        if (how === "timeout") child.kill("SIGKILL");
+        let how = await Promise.race([exited, timeout]);
+        if (how === "timeout") {
+          child.kill("SIGKILL");
+          if (name === CONSOLE) how = await exited;
+        }
         // A console stopped while it was still starting ends by the signal.
-        const ok = how === 0 || (name === CONSOLE && how === "SIGTERM");
+        const ok = how === 0 || (name === CONSOLE && (how === "SIGTERM" || how === "SIGKILL"));
         say(`${name} ${group === ROOKERY ? "drained" : "stopped"} (${how === 0 ? "exit 0" : how})`);
         return ok;
       }),
@@ -180,6 +230,7 @@ async function stopAll(code) {
     if (outcomes.includes(false)) failed = true;
   }
   if (lockFile) rmSync(lockFile, { force: true });
+  await releaseReaper();
   say("stopped");
   process.exit(failed ? 1 : 0);
 }

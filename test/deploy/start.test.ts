@@ -97,13 +97,15 @@ function descendants(pid: number): number[] {
   return found;
 }
 
+/** Running: a zombie (exited, not yet reaped by a PID 1 that may never reap it) does not count. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  const stat = spawnSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).stdout;
+  return stat.trim() !== "" && !stat.trim().startsWith("Z");
 }
 
 describe("deploy - npm start", () => {
@@ -120,12 +122,11 @@ describe("deploy - npm start", () => {
       const [, natsUrl, nkey] = /--server (\S+) --nkey (\S+)/.exec(cliLine)!;
       const folder = /data folder (\S+),/.exec(await run.wait(/data folder/, 1_000))![1]!;
       served.push({ natsUrl: natsUrl!, nkey: nkey!, folder });
-      // Its processes' logs are shown, readable and prefixed.
-      expect(run.lines.some((l) => /rookery-1\s+INFO\s+gateway: gateway ready/.test(l))).toBe(true);
+      // Its processes' logs are shown, readable and prefixed (each child's
+      // output comes through its own pipe: it may trail the demo line a little).
+      await run.wait(/rookery-1\s+INFO\s+gateway: gateway ready/, 5_000);
       // The node metrics URLs are printed.
-      expect(
-        run.lines.some((l) => /rookery-2: .*http:\/\/127\.0\.0\.1:\d+\/metrics \(node/.test(l)),
-      ).toBe(true);
+      await run.wait(/rookery-2: .*http:\/\/127\.0\.0\.1:\d+\/metrics \(node/, 5_000);
     }
     expect(served[0]!.folder).not.toBe(served[1]!.folder);
     expect(served[0]!.natsUrl).not.toBe(served[1]!.natsUrl);
@@ -152,12 +153,21 @@ describe("deploy - npm start", () => {
       expect(alive(pid), `process ${pid} left behind`).toBe(false);
     for (const run of [a, b]) {
       const text = run.lines.join("\n");
+      // Ordered by the time each line was logged: npm start relays every
+      // process's output as it arrives, which can swap lines a millisecond apart.
+      const loggedAt = (re: RegExp) => {
+        const line = run.lines.find((l) => re.test(l));
+        expect(line, String(re)).toBeDefined();
+        return /^\d\d:\d\d:\d\d\.\d{3}/.exec(line!)![0];
+      };
       for (const id of ["rookery-1", "rookery-2"]) {
-        const gateway = text.search(new RegExp(`${id}\\s+INFO\\s+gateway: gateway drained`));
-        const node = text.search(new RegExp(`${id}\\s+INFO\\s+node: node drained`));
-        expect(gateway, `${id} gateway drained`).toBeGreaterThan(-1);
-        expect(node, `${id} node drained after its gateway`).toBeGreaterThan(gateway);
-        expect(text.indexOf("nats-server stopped (exit 0)")).toBeGreaterThan(node);
+        const gateway = loggedAt(new RegExp(`${id}\\s+INFO\\s+gateway: gateway drained`));
+        const node = loggedAt(new RegExp(`${id}\\s+INFO\\s+node: node drained`));
+        expect(node >= gateway, `${id} node drained (${node}) after its gateway (${gateway})`).toBe(
+          true,
+        );
+        const nodeLine = text.search(new RegExp(`${id}\\s+INFO\\s+node: node drained`));
+        expect(text.indexOf("nats-server stopped (exit 0)")).toBeGreaterThan(nodeLine);
       }
     }
   }, 180_000);

@@ -318,7 +318,11 @@ async function run(
         { reader, control, log: write, play: { nc, prefix: options.prefix } },
         selected.options,
       );
-      await new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve()));
+      // A signal that came while the console was starting has already fired.
+      if (!abort.signal.aborted)
+        await new Promise<void>((resolve) =>
+          abort.signal.addEventListener("abort", () => resolve(), { once: true }),
+        );
       await console.close();
     } else {
       await selected.action({
