@@ -1,7 +1,13 @@
 import type { Logger } from "pino";
 import { NatsRoomStorage, NatsTransport } from "@rookery/actors/nats";
 import { encodeFrame, ErrorCode, names, type Value } from "@rookery/protocol";
-import { decodePlaceRequest, InternalKind, type PlaceReply } from "@rookery/protocol/internal";
+import {
+  decodePlaceRequest,
+  InternalKind,
+  parseLeaseKey,
+  type PlaceReply,
+  type RoomRef,
+} from "@rookery/protocol/internal";
 import type { ClusterMember, Lease, ProcessRecord } from "@rookery/cluster";
 import { decodeLeaseRecord, leaseKey } from "@rookery/cluster/internal";
 import { prefetch } from "./activation";
@@ -402,23 +408,23 @@ export class ActorHost {
     const leases = this.member.buckets.leases;
     const candidates: string[] = [];
     for await (const key of await leases.keys()) {
-      const [type, id] = key.split(".");
-      if (type && id && !type.startsWith("=") && this.#rooms.has(type)) candidates.push(key);
+      const room = parseLeaseKey(key);
+      if (room && this.#rooms.has(room.type)) candidates.push(key);
     }
-    const orphans: [string, string][] = [];
+    const orphans: RoomRef[] = [];
     for (let i = 0; i < candidates.length; i += REHOME_READS) {
       const entries = await Promise.all(
         candidates.slice(i, i + REHOME_READS).map((k) => leases.get(k)),
       );
       for (const entry of entries) {
         const lease = entry?.operation === "PUT" ? safeLease(entry.key, entry.value) : undefined;
-        if (lease?.owner === dead.id && lease.ownerEpoch === dead.epoch) {
-          const [type, id] = entry!.key.split(".") as [string, string];
-          orphans.push([type, id]);
-        }
+        const room = parseLeaseKey(entry?.key ?? "");
+        if (room && lease?.owner === dead.id && lease.ownerEpoch === dead.epoch) orphans.push(room);
       }
     }
-    const results = await Promise.allSettled(orphans.map(([type, id]) => this.activate(type, id)));
+    const results = await Promise.allSettled(
+      orphans.map(({ type, id }) => this.activate(type, id)),
+    );
     const activated = results.filter((r) => r.status === "fulfilled" && r.value).length;
     const ms = Math.round(performance.now() - started);
     this.log.info(

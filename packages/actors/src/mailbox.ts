@@ -109,6 +109,11 @@ export class RoomMailbox {
           const ack = (applied: Applied) => reply(ackReply(seq, applied));
           return this.#applyThen(apply, entry, ack, fail);
         }
+        default: {
+          // A new request kind fails to compile here until it is handled.
+          const _exhaustive: never = request;
+          return _exhaustive;
+        }
       }
     }, fail);
   }

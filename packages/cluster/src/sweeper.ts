@@ -4,7 +4,7 @@ import type { ClusterBuckets } from "./buckets";
 import type { DownReason, MembershipView } from "./membership";
 import { leaseKey } from "./names";
 import { encodeFrame } from "@rookery/protocol";
-import { InternalKind, type DownNotice } from "@rookery/protocol/internal";
+import { InternalKind, parsePresenceKey, type DownNotice } from "@rookery/protocol/internal";
 import { decodeLeaseRecord, decodePresenceRecord, type ProcessRecord } from "./records";
 import type { Singleton } from "./singleton";
 
@@ -117,8 +117,8 @@ export class Sweeper {
       return this.#delete(key, entry.revision);
     }
     if (this.view.isLive(gateway, gatewayEpoch, "gateway")) return false;
-    const [type, id] = key.split(".");
-    if (!type || !id || (await this.#roomIsOwned(type, id))) return false;
+    const room = parsePresenceKey(key);
+    if (!room || (await this.#roomIsOwned(room.type, room.id))) return false;
     return this.#delete(key, entry.revision);
   }
 

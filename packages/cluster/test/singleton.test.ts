@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { connect } from "@nats-io/transport-node";
 import type { PresenceRecord } from "@rookery/cluster";
-import { decodeAny, encodeRecord } from "@rookery/cluster/internal";
+import { decodeAny, encodeRecord, presenceKey } from "@rookery/cluster/internal";
 import { decodeDownNotice, type DownNotice } from "@rookery/protocol/internal";
 import {
   spawnChild,
@@ -101,8 +101,13 @@ describe("singleton", () => {
         leader: true,
       });
       const presence = sweeperNode.buckets.presence;
-      await presence.put("party.idle.u1", encodeRecord(member("u1")));
-      await presence.put("party.live.u2", encodeRecord(member("u2")));
+      const [u1, u2] = ["u1:Kd3Vb6Nh1Jc5Xy0T", "u2:Kd3Vb6Nh1Jc5Xy0T"];
+      const [idleKey, liveKey] = [
+        presenceKey("party", "idle", u1),
+        presenceKey("party", "live", u2),
+      ];
+      await presence.put(idleKey, encodeRecord(member(u1)));
+      await presence.put(liveKey, encodeRecord(member(u2)));
       await presence.put("party.idle.junk", new Uint8Array([0xc1]));
 
       // Simulate the gateway dying: stop its heartbeat without a clean delete.
@@ -116,13 +121,13 @@ describe("singleton", () => {
       // The sweep goes key by key: wait for both the orphan and the undecodable value.
       await until(
         async () =>
-          (await presence.get("party.idle.u1"))?.operation === "DEL" &&
+          (await presence.get(idleKey))?.operation === "DEL" &&
           (await presence.get("party.idle.junk"))?.operation === "DEL",
         3000,
         "orphan and junk removed",
       );
       // The owned room's member is the owner's to remove, not the sweeper's.
-      expect((await presence.get("party.live.u2"))?.operation).toBe("PUT");
+      expect((await presence.get(liveKey))?.operation).toBe("PUT");
       sub.unsubscribe();
       await nc.close();
     } finally {

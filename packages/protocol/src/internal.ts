@@ -48,4 +48,12 @@ export type { AnyFrame } from "./codec";
 
 export { errorBudgetCodes } from "./errors";
 export { escapeKeyToken, unescapeKeyToken } from "./identifiers";
-export { leaseKey, nodeKey, presenceKey, presenceRoomFilter, stateKey } from "./names";
+export {
+  leaseKey,
+  nodeKey,
+  parseLeaseKey,
+  parsePresenceKey,
+  presenceKey,
+  presenceRoomFilter,
+  stateKey,
+} from "./names";

@@ -6,6 +6,8 @@ import {
   isRoomId,
   isRoomType,
   patterns,
+  unescapeKeyToken,
+  type RoomRef,
 } from "./identifiers";
 
 /**
@@ -89,6 +91,18 @@ export function leaseKey(type: string, id: string): string {
   return roomTokens(type, id);
 }
 
+/**
+ * The room of a leases bucket key, the inverse of {@link leaseKey}: undefined
+ * for anything `leaseKey` could not have built (a duty key `=duty.<name>`, a
+ * presence key, a malformed one); it never throws.
+ */
+export function parseLeaseKey(key: string): RoomRef | undefined {
+  const tokens = key.split(".");
+  if (tokens.length !== 2) return undefined;
+  const [type, id] = tokens as [string, string];
+  return isRoomType(type) && isRoomId(id) ? { type, id } : undefined;
+}
+
 /** State bucket key of a room's snapshot: `<type>.<id>`. */
 export function stateKey(type: string, id: string): string {
   return roomTokens(type, id);
@@ -102,6 +116,20 @@ export function stateKey(type: string, id: string): string {
 export function presenceKey(type: string, id: string, member: string): string {
   if (!isMemberId(member)) throw new InvalidFieldError("member", "a member id <user>:<session>");
   return `${roomTokens(type, id)}.${escapeKeyToken(member)}`;
+}
+
+/**
+ * The room and member of a presence bucket key, the inverse of
+ * {@link presenceKey} (the member unescaped as it escapes it): undefined for
+ * anything `presenceKey` could not have built; it never throws.
+ */
+export function parsePresenceKey(key: string): (RoomRef & { member: string }) | undefined {
+  const tokens = key.split(".");
+  if (tokens.length !== 3) return undefined;
+  const [type, id, escaped] = tokens as [string, string, string];
+  const member = unescapeKeyToken(escaped);
+  if (!isRoomType(type) || !isRoomId(id) || !isMemberId(member)) return undefined;
+  return { type, id, member };
 }
 
 /** Watch filter for every presence key of one room: `<type>.<id>.*`. */

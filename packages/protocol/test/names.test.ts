@@ -18,6 +18,8 @@ import {
   escapeKeyToken,
   leaseKey,
   nodeKey,
+  parseLeaseKey,
+  parsePresenceKey,
   presenceKey,
   presenceRoomFilter,
   stateKey,
@@ -123,6 +125,50 @@ describe("names - KV keys", () => {
         const token = escapeKeyToken(text);
         expect(token).toMatch(/^[A-Za-z0-9_=-]*$/);
         expect(unescapeKeyToken(token)).toBe(text);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("names - lease and presence keys parse back to what built them", () => {
+    expect(parseLeaseKey(leaseKey("chess", "g=1"))).toEqual({ type: "chess", id: "g=1" });
+    expect(parsePresenceKey(presenceKey("chess", "g1", member))).toEqual({
+      type: "chess",
+      id: "g1",
+      member,
+    });
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/),
+        fc.stringMatching(/^[A-Za-z0-9_=-]{1,128}$/),
+        (type, id) => {
+          expect(parseLeaseKey(leaseKey(type, id))).toEqual({ type, id });
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("names - malformed keys parse to undefined, never a throw", () => {
+    const keys = [
+      "",
+      "chess",
+      "chess.",
+      ".g1",
+      "chess.g1.x",
+      "=duty.sweeper",
+      "ch ess.g1",
+      "a.b.c.d",
+    ];
+    for (const key of keys) expect(parseLeaseKey(key)).toBeUndefined();
+    const members = ["chess.g1", "chess.g1.not-a-member", "chess.g1.bob=4", "=duty.x.y", "a.b.c.d"];
+    for (const key of members) expect(parsePresenceKey(key)).toBeUndefined();
+    fc.assert(
+      fc.property(fc.string({ maxLength: 60 }), (key) => {
+        const lease = parseLeaseKey(key);
+        if (lease) expect(leaseKey(lease.type, lease.id)).toBe(key);
+        const presence = parsePresenceKey(key);
+        if (presence) expect(presenceKey(presence.type, presence.id, presence.member)).toBe(key);
       }),
       { numRuns: 2_000 },
     );
