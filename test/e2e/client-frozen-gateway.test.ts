@@ -8,7 +8,13 @@ import {
   type NatsServer,
 } from "@rookery/testkit";
 import { startNode } from "../../services/node/test/nodes";
-import { startGatewayProcess, token } from "../../services/gateway/test/harness";
+import { token } from "../../services/gateway/test/harness";
+import {
+  roomOwner,
+  shapes,
+  startGatewayRoleProcess,
+  type Shape,
+} from "../../services/server/test/shapes";
 
 const INPUTS = 5;
 /** ackDeadlineMs + pingDeadlineMs (2.5 s) plus room for a loaded machine's timers. */
@@ -22,16 +28,23 @@ afterAll(async () => {
   await server?.stop();
 });
 
-describe("client, frozen gateway", () => {
-  it("client - SIGSTOP of its gateway with inputs outstanding: noticed in ~2.5 s, inputs acked through the other gateway, once", async () => {
-    const prefix = testNamespace("client - frozen gateway");
+// Co-located, the frozen process also hosts the room (placed where its first
+// joiner is): the inputs are acked once the room re-homed to the other process.
+describe.each(shapes)("client, frozen gateway (%s)", (shape: Shape) => {
+  const [fa, fb] = shape === "split" ? ["gw-fa", "gw-fb"] : ["p-fa", "p-fb"];
+  const title =
+    shape === "split"
+      ? "client - SIGSTOP of its gateway with inputs outstanding: noticed in ~2.5 s, inputs acked through the other gateway, once"
+      : "client - SIGSTOP of its co-located process (gateway and room owner) with inputs outstanding: noticed in ~2.5 s, inputs acked by the room re-homed to the other process, once";
+  it(title, async () => {
+    const prefix = testNamespace(`client - frozen gateway ${shape}`);
     const children: ChildHandle[] = [];
     const clients: RookeryClient[] = [];
     try {
-      children.push(await startNode(server.url, prefix, "node-fz"));
+      if (shape === "split") children.push(await startNode(server.url, prefix, "node-fz"));
       const gateways = [
-        await startGatewayProcess(server.url, prefix, "gw-fa"),
-        await startGatewayProcess(server.url, prefix, "gw-fb"),
+        await startGatewayRoleProcess(shape, server.url, prefix, fa),
+        await startGatewayRoleProcess(shape, server.url, prefix, fb),
       ];
       children.push(...gateways.map((g) => g.child));
       const discoveryUrl = gateways.map((g) => `http://127.0.0.1:${g.port}`);
@@ -43,11 +56,13 @@ describe("client, frozen gateway", () => {
         backoffCapMs: 500,
       });
       clients.push(client);
-      // Pinned to gw-fa for the first connection; reconnects discover.
+      // Pinned to the first process for the first connection; reconnects discover.
       (client.options as { url?: string }).url = undefined;
       const room = await client.join("ledger", "fz");
       expect(await room.send("add", { n: 1, tag: "before" })).toBe(1);
-      expect(client.gateway).toBe("gw-fa");
+      expect(client.gateway).toBe(fa);
+      if (shape === "co-located")
+        expect(await roomOwner(server.url, prefix, "ledger", "fz")).toBe(fa);
 
       const reasons: string[] = [];
       let noticedAt = 0;
@@ -69,12 +84,14 @@ describe("client, frozen gateway", () => {
 
       expect(reasons[0]).toBe("gateway unresponsive");
       expect(noticedMs).toBeLessThan(NOTICE_BUDGET_MS);
-      expect(client.gateway).toBe("gw-fb");
+      expect(client.gateway).toBe(fb);
       expect(results).toEqual([2, 3, 4, 5, 6]);
       expect(await room.send("add", { n: 1, tag: "after" })).toBe(7);
+      if (shape === "co-located")
+        expect(await roomOwner(server.url, prefix, "ledger", "fz")).toBe(fb);
 
       // Exactly once, in order: what a fresh member sees in the room's state.
-      // Straight to gw-fb: discovery may still offer the frozen gateway until its heartbeat expires.
+      // Straight to the other process: discovery may still offer the frozen gateway until its heartbeat expires.
       const auditor = await connect({ url: gateways[1]!.url, token: () => token("a") });
       clients.push(auditor);
       const view = await auditor.join("ledger", "fz");

@@ -9,7 +9,14 @@ import {
 } from "@rookery/cluster/internal";
 import { testNamespace, until } from "@rookery/testkit";
 import { startNode } from "../../node/test/nodes";
-import { RawClient, startGateway, startGatewayProcess } from "./harness";
+import {
+  roomOwner,
+  shapes,
+  startGatewayRole,
+  startGatewayRoleProcess,
+  type Shape,
+} from "../../server/test/shapes";
+import { RawClient } from "./harness";
 
 const TTL_MS = 3000;
 const suite = serverPerFile();
@@ -19,7 +26,9 @@ function defer<T extends { close(): unknown } | { stop(): unknown }>(thing: T): 
   return thing;
 }
 
-async function nodes(prefix: string, count: number) {
+/** Node processes beside the gateways (split); co-located, the gateways' processes host the rooms. */
+async function nodes(shape: Shape, prefix: string, count: number) {
+  if (shape === "co-located") return;
   for (let i = 0; i < count; i++) {
     const node = await startNode(suite.server.url, prefix, `node-${i}`);
     suite.defer(() => node.kill("SIGKILL"));
@@ -32,13 +41,19 @@ async function natsClient(): Promise<NatsConnection> {
   return nc;
 }
 
-describe("gateway failures", () => {
-  it("gateway - 100 clients on two gateways join a brand-new room at once: one activation", async () => {
-    const prefix = testNamespace("gateway - 100 clients join at once");
-    await nodes(prefix, 2);
+describe.each(shapes)("gateway failures (%s)", (shape: Shape) => {
+  const startGateway = (prefix: string, id: string, env?: Record<string, string>) =>
+    startGatewayRole(shape, suite.server.url, prefix, id, env);
+  const startGatewayProcess = (prefix: string, id: string, env?: Record<string, string>) =>
+    startGatewayRoleProcess(shape, suite.server.url, prefix, id, env);
+  const gatewayWord = shape === "split" ? "a gateway" : "a co-located process";
+
+  it(`gateway - 100 clients on two ${shape === "split" ? "gateways" : "co-located processes"} join a brand-new room at once: one activation`, async () => {
+    const prefix = testNamespace(`gateway - 100 clients join at once ${shape}`);
+    await nodes(shape, prefix, 2);
     const gateways = [
-      defer(await startGateway(suite.server.url, prefix, { id: "gw-a" })),
-      defer(await startGateway(suite.server.url, prefix, { id: "gw-b" })),
+      defer(await startGateway(prefix, "gw-a")),
+      defer(await startGateway(prefix, "gw-b")),
     ];
     const clients = await Promise.all(
       Array.from({ length: 100 }, async (_, i) =>
@@ -62,12 +77,14 @@ describe("gateway failures", () => {
     expect(leaders.size).toBe(1);
   });
 
-  it("gateway - kill -9 of a gateway removes its 200 members from 20 rooms and re-elects leaders", async () => {
-    const prefix = testNamespace("gateway - kill -9 gateway members");
-    await nodes(prefix, 2);
-    const doomed = await startGatewayProcess(suite.server.url, prefix, "gw-doomed");
+  // Co-located, the process dies with its node role: the rooms it hosted (the
+  // even ones, placed where their first joiner was) also re-home to the survivor.
+  it(`gateway - kill -9 of ${gatewayWord} removes its 200 members from 20 rooms and re-elects leaders${shape === "split" ? "" : "; its rooms re-home"}`, async () => {
+    const prefix = testNamespace(`gateway - kill -9 gateway members ${shape}`);
+    await nodes(shape, prefix, 2);
+    const doomed = await startGatewayProcess(prefix, "gw-doomed");
     suite.defer(() => doomed.child.kill("SIGKILL"));
-    const survivor = defer(await startGateway(suite.server.url, prefix, { id: "gw-survivor" }));
+    const survivor = defer(await startGateway(prefix, "gw-survivor"));
     const rooms = Array.from({ length: 20 }, (_, i) => `room${i}`);
     const observers = new Map<string, RawClient>();
     const victims: RawClient[] = [];
@@ -144,14 +161,18 @@ describe("gateway failures", () => {
       if (i % 2 === 0)
         expect(observer.events("$leader").at(-1)?.body).toMatchObject({ id: observer.member });
     }
+    if (shape === "co-located") {
+      const owners = await Promise.all(
+        rooms.map((r) => roomOwner(suite.server.url, prefix, "party", r)),
+      );
+      expect(new Set(owners)).toEqual(new Set(["gw-survivor"]));
+    }
   });
 
-  it("gateway - SIGTERM drains: clients are told to reconnect, new joins refused, exit 0", async () => {
-    const prefix = testNamespace("gateway - SIGTERM drains");
-    await nodes(prefix, 1);
-    const gw = await startGatewayProcess(suite.server.url, prefix, "gw-drain", {
-      ROOKERY_DRAIN_MS: "1500",
-    });
+  it(`gateway - SIGTERM of ${gatewayWord} drains: clients are told to reconnect, new joins refused, exit 0`, async () => {
+    const prefix = testNamespace(`gateway - SIGTERM drains ${shape}`);
+    await nodes(shape, prefix, 1);
+    const gw = await startGatewayProcess(prefix, "gw-drain", { ROOKERY_DRAIN_MS: "1500" });
     suite.defer(() => gw.child.kill("SIGKILL"));
     const staying = defer(await RawClient.connect(gw.url, "stayer"));
     await staying.join("party", "d1");
@@ -162,10 +183,10 @@ describe("gateway failures", () => {
     expect(await staying.closed()).toBe(4011);
   });
 
-  it("gateway - a draining gateway refuses new joins with GATEWAY_DRAINING", async () => {
-    const prefix = testNamespace("gateway - draining refuses joins");
-    await nodes(prefix, 1);
-    const gateway = await startGateway(suite.server.url, prefix, { id: "gw-d", drainMs: 2000 });
+  it(`gateway - ${shape === "split" ? "a draining gateway" : "a draining co-located process"} refuses new joins with GATEWAY_DRAINING`, async () => {
+    const prefix = testNamespace(`gateway - draining refuses joins ${shape}`);
+    await nodes(shape, prefix, 1);
+    const gateway = await startGateway(prefix, "gw-d", { ROOKERY_DRAIN_MS: "2000" });
     suite.defer(() => gateway.stop());
     const c = defer(await RawClient.connect(gateway.url, "late"));
     const stopping = gateway.stop();

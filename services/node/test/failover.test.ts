@@ -9,20 +9,28 @@ import {
   type ChildHandle,
   type NatsServer,
 } from "@rookery/testkit";
+import { nodeWord, shapes, startNodeRole, type Shape } from "../../server/test/shapes";
 import { LedgerLoad, memberOf } from "./load";
-import { eventBody, startNode } from "./nodes";
+import { eventBody } from "./nodes";
 
-describe("node failover", () => {
-  let server: NatsServer;
-  beforeAll(async () => {
-    server = await startNatsServer();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+let server: NatsServer;
+beforeAll(async () => {
+  server = await startNatsServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
 
-  test("failover - kill -9 of a node hosting 500 durable rooms loses no acknowledged input", async () => {
-    const prefix = testNamespace("failover kill durable rooms");
+// Split: node processes alone. Co-located: processes with both roles, whose
+// gateway role serves nobody here (the load comes over NATS, as from a gateway
+// elsewhere): the node role must fail over the same way beside a gateway.
+describe.each(shapes)("node failover (%s)", (shape: Shape) => {
+  const startNode = (url: string, prefix: string, id: string, env?: Record<string, string>) =>
+    startNodeRole(shape, url, prefix, id, env);
+  const a = nodeWord(shape);
+
+  test(`failover - kill -9 of ${a} hosting 500 durable rooms loses no acknowledged input`, async () => {
+    const prefix = testNamespace(`failover kill durable rooms ${shape}`);
     const children: ChildHandle[] = [];
     const load = new LedgerLoad(server.url, prefix, 500, 500);
     try {
@@ -56,8 +64,8 @@ describe("node failover", () => {
     }
   });
 
-  test("failover - a node paused past its TTL emits and writes nothing for the rooms it lost", async () => {
-    const prefix = testNamespace("failover paused node zombie");
+  test(`failover - ${a} paused past its TTL emits and writes nothing for the rooms it lost`, async () => {
+    const prefix = testNamespace(`failover paused node zombie ${shape}`);
     const children: ChildHandle[] = [];
     const load = new LedgerLoad(server.url, prefix, 50);
     const watcher = await connect({ servers: server.url });
@@ -102,8 +110,8 @@ describe("node failover", () => {
     }
   });
 
-  test("failover - a dead node's rooms come back without a frame and their timers still fire", async () => {
-    const prefix = testNamespace("failover rehome timers");
+  test(`failover - ${a} killed: its rooms come back without a frame and their timers still fire`, async () => {
+    const prefix = testNamespace(`failover rehome timers ${shape}`);
     const children: ChildHandle[] = [];
     const nc = await connect({ servers: server.url });
     const gateway = new ClusterMember(nc, {
@@ -145,8 +153,8 @@ describe("node failover", () => {
     }
   });
 
-  test("drain - SIGTERM under load: nothing lost or doubled, the node exits 0", async () => {
-    const prefix = testNamespace("drain sigterm under load");
+  test(`drain - SIGTERM of ${a} under load: nothing lost or doubled, it exits 0`, async () => {
+    const prefix = testNamespace(`drain sigterm under load ${shape}`);
     const children: ChildHandle[] = [];
     const load = new LedgerLoad(server.url, prefix, 200);
     try {
