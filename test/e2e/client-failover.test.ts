@@ -8,8 +8,9 @@ import {
   type NatsServer,
 } from "@rookery/testkit";
 import { startNode } from "../../services/node/test/nodes";
-import { startGatewayProcess, token } from "../../services/gateway/test/harness";
+import { token } from "../../services/gateway/test/harness";
 import { Player } from "../../services/server/test/player";
+import { shapes, startGatewayRoleProcess, type Shape } from "../../services/server/test/shapes";
 
 const TTL_MS = 3000;
 const BACKOFF_CAP_MS = 1000;
@@ -25,21 +26,29 @@ afterAll(async () => {
   await server?.stop();
 });
 
-describe("client failover", () => {
-  it("client - kill -9 of a gateway and of a node under load: exactly once, no gaps, everyone back", async () => {
-    const prefix = testNamespace("client - kill gateway and node");
+// Split: gateways gw-a, gw-b and nodes node-a, node-b; gw-a dies, then node-a.
+// Co-located: processes p-a, p-b (the clients' first) and p-c; p-a dies (its
+// players move, the rooms it hosted re-home), then p-b (the same again).
+describe.each(shapes)("client failover (%s)", (shape: Shape) => {
+  const title =
+    shape === "split"
+      ? "client - kill -9 of a gateway and of a node under load: exactly once, no gaps, everyone back"
+      : "client - kill -9 of a co-located process, then of another, under load: exactly once, no gaps, everyone back";
+  it(title, async () => {
+    const prefix = testNamespace(`client - kill gateway and node ${shape}`);
     const children: ChildHandle[] = [];
     const clients: RookeryClient[] = [];
     try {
-      children.push(
-        await startNode(server.url, prefix, "node-a"),
-        await startNode(server.url, prefix, "node-b"),
-      );
+      if (shape === "split")
+        children.push(
+          await startNode(server.url, prefix, "node-a"),
+          await startNode(server.url, prefix, "node-b"),
+        );
       const limits = { ROOKERY_RATE_PER_SEC: "1000", ROOKERY_BURST: "1000" };
-      const gateways = [
-        await startGatewayProcess(server.url, prefix, "gw-a", limits),
-        await startGatewayProcess(server.url, prefix, "gw-b", limits),
-      ];
+      const ids = shape === "split" ? ["gw-a", "gw-b"] : ["p-a", "p-b", "p-c"];
+      const gateways = [];
+      for (const id of ids)
+        gateways.push(await startGatewayRoleProcess(shape, server.url, prefix, id, limits));
       children.push(...gateways.map((g) => g.child));
       const discoveryUrl = gateways.map((g) => `http://127.0.0.1:${g.port}`);
 
@@ -69,7 +78,7 @@ describe("client failover", () => {
           moved.every(
             (p) =>
               p.client.state === "open" &&
-              p.client.gateway === "gw-b" &&
+              p.client.gateway !== ids[0] &&
               p.lastAckAt > killedGatewayAt,
           ),
         TTL_MS + BACKOFF_CAP_MS,
@@ -78,7 +87,8 @@ describe("client failover", () => {
       const gatewayBackMs = performance.now() - killedGatewayAt;
 
       const killedNodeAt = performance.now();
-      await children[0]!.kill("SIGKILL");
+      // Split: node-a. Co-located: p-b, the second process (and a room owner).
+      await (shape === "split" ? children[0]! : gateways[1]!.child).kill("SIGKILL");
       await until(
         () => players.every((p) => p.lastAckAt > killedNodeAt),
         TTL_MS + BACKOFF_CAP_MS,
@@ -115,14 +125,16 @@ describe("client failover", () => {
         expect(missing, `acknowledged inputs missing from r${r}`).toEqual([]);
       }
       // No gap, no duplicate: each client saw every event of its room once, in
-      // order. The only view replacements allowed are snapshots after the node
-      // kill: a re-activated room answers a resume with a snapshot, its seqs
-      // not being comparable with the old epoch's (protocol.md §8).
+      // order. The only view replacements allowed are snapshots after a room
+      // owner's kill (the node; co-located, already the first process): a
+      // re-activated room answers a resume with a snapshot, its seqs not being
+      // comparable with the old epoch's (protocol.md §8).
+      const rehomedFrom = shape === "split" ? killedNodeAt : killedGatewayAt;
       for (const p of players) {
-        const bad = p.gaps((snap) => snap.at > killedNodeAt).map((s) => s.seq);
+        const bad = p.gaps((snap) => snap.at > rehomedFrom).map((s) => s.seq);
         if (bad.length > 0) console.log("event stream", p.client.member, JSON.stringify(p.trace()));
         expect(bad, `${p.client.member} event seqs`).toEqual([]);
-        const early = p.seen.filter((s) => s.kind === "SNAP" && s.at <= killedNodeAt);
+        const early = p.seen.filter((s) => s.kind === "SNAP" && s.at <= rehomedFrom);
         expect(early, `${p.client.member} resumed by snapshot in the same epoch`).toEqual([]);
       }
     } finally {
