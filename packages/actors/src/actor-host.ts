@@ -1,18 +1,13 @@
 import type { Logger } from "pino";
-import { NatsRoomStorage, NatsTransport } from "@rookery/actors/nats";
+import { NatsHostCluster } from "@rookery/actors/nats";
 import { encodeFrame, ErrorCode, names, type Value } from "@rookery/protocol";
-import {
-  decodePlaceRequest,
-  InternalKind,
-  parseLeaseKey,
-  type PlaceReply,
-  type RoomRef,
-} from "@rookery/protocol/internal";
-import type { ClusterMember, Lease, ProcessRecord } from "@rookery/cluster";
-import { decodeLeaseRecord, leaseKey } from "@rookery/cluster/internal";
+import { decodePlaceRequest, InternalKind, type PlaceReply } from "@rookery/protocol/internal";
+import { ClusterMember, type Lease, type ProcessRecord } from "@rookery/cluster";
+import { leaseKey } from "@rookery/cluster/internal";
 import { prefetch } from "./activation";
 import type { ActorDeps } from "./actor-deps";
 import { HandlerBatch, type BatchJob } from "./handler-batch";
+import type { HostCluster } from "./host-cluster";
 import { HostControl } from "./host-control";
 import { resolveRuntimeOptions, type ResolvedRuntimeOptions, type RuntimeOptions } from "./options";
 import { isDurable, type RoomDefinition } from "./room";
@@ -24,8 +19,6 @@ import { answer, type Inbound, type Served } from "./transport";
 type AnyRoom = RoomDefinition<unknown, Record<string, Value>>;
 const OWNER_CACHE_LIMIT = 100_000;
 const OWNER_CACHE_MS = 250;
-/** Lease reads in flight at once while scanning for a dead node's rooms. */
-const REHOME_READS = 64;
 
 export interface HostEvents {
   activated: (actor: RoomActor, ms: number) => void;
@@ -72,15 +65,23 @@ export class ActorHost {
   /** An operator drain: no placements taken, the process keeps running (host-control.ts). */
   #paused = false;
   #control: HostControl | undefined;
-  readonly #onDown = (p: ProcessRecord) => this.#processDown(p);
-  readonly #onFailStop = () => this.#stopAll("fail-stop");
+  #unlisten: (() => void)[] = [];
+  /** This process's membership: leases, liveness, storage and messaging (host-cluster.ts). */
+  readonly cluster: HostCluster;
+  private readonly log: Logger;
 
+  /**
+   * `cluster`: a started `ClusterMember` (NATS), or any other
+   * {@link HostCluster} (the in-memory one of unit tests).
+   */
   constructor(
-    readonly member: ClusterMember,
+    cluster: ClusterMember | HostCluster,
     rooms: RoomDefinition<never, never>[],
     options: RuntimeOptions = {},
-    private readonly log: Logger = member.log,
+    log?: Logger,
   ) {
+    this.cluster = cluster instanceof ClusterMember ? new NatsHostCluster(cluster) : cluster;
+    this.log = log ?? this.cluster.log;
     this.options = resolveRuntimeOptions(options);
     for (const room of rooms as unknown as AnyRoom[]) this.#rooms.set(room.type, room);
   }
@@ -146,7 +147,7 @@ export class ActorHost {
   }
   /** Passivates one room (snapshot, release) so another node can activate it. */
   async handOver(actor: RoomActor, reason: "drain" | "move"): Promise<void> {
-    await actor.passivate((lease) => this.member.leases.release(lease), reason);
+    await actor.passivate((lease) => this.cluster.release(lease), reason);
   }
   /** For host-control.ts: reports drain progress to listeners. */
   drainEvent(phase: "started" | "finished", rooms: number): void {
@@ -158,8 +159,10 @@ export class ActorHost {
     this.#deps = await this.#actorDeps();
     this.#subscribePlacements();
     this.#control = new HostControl(this, this.#deps.transport, this.#deps.names, this.log);
-    this.member.view.on("down", this.#onDown);
-    this.member.heartbeat.on("failstop", this.#onFailStop);
+    this.#unlisten = [
+      this.cluster.onDown((p) => this.#processDown(p)),
+      this.cluster.onFailStop(() => this.#stopAll("fail-stop")),
+    ];
     if (this.options.idleMs > 0) {
       this.#idleTimer = setInterval(
         () => this.#passivateIdle(),
@@ -222,7 +225,7 @@ export class ActorHost {
     // Drained, not dropped: placements already on their way are declined at
     // once (ROOM_UNAVAILABLE, retried elsewhere) instead of timing out.
     await Promise.allSettled(this.#subs.splice(0).map((sub) => sub.drain()));
-    const release = (lease: Lease) => this.member.leases.release(lease);
+    const release = (lease: Lease) => this.cluster.release(lease);
     await Promise.allSettled([...this.#actors.values()].map((a) => a.passivate(release, "drain")));
   }
 
@@ -231,8 +234,7 @@ export class ActorHost {
     await this.drain();
     clearInterval(this.#idleTimer);
     this.#control?.stop();
-    this.member.view.off("down", this.#onDown);
-    this.member.heartbeat.off("failstop", this.#onFailStop);
+    for (const unlisten of this.#unlisten.splice(0)) unlisten();
     await Promise.allSettled(this.#work);
   }
 
@@ -250,7 +252,7 @@ export class ActorHost {
     // node activates hundreds at once). Wasted when the race is lost.
     const prefetched = prefetch(this.#deps, { type, id }, isDurable(definition));
     prefetched.catch(() => undefined);
-    const result = await this.member.leases.acquire(type, id);
+    const result = await this.cluster.acquire(type, id);
     if (!result.acquired) {
       if (this.#owners.size >= OWNER_CACHE_LIMIT) this.#owners.clear();
       const owner = {
@@ -281,7 +283,7 @@ export class ActorHost {
         const code = (error as { code?: string }).code;
         if ((code === "OWNERSHIP_LOST" || code === "JOURNAL_GAP") && attempt < 3) continue;
         this.log.error({ err: error, room: actor.key }, "activation failed");
-        await this.member.leases.release(result.lease).catch(() => undefined);
+        await this.cluster.release(result.lease).catch(() => undefined);
         return undefined;
       }
     }
@@ -296,12 +298,12 @@ export class ActorHost {
   /** One dependency object shared by every actor: per-room closures cost memory (budget: 4 KB a room). */
   async #actorDeps(): Promise<ActorDeps<RoomActor>> {
     return {
-      storage: await NatsRoomStorage.of(this.member, this.options.journalPurge),
-      transport: new NatsTransport(this.member.nc),
-      names: names(this.member.buckets.names.prefix),
-      nodeId: this.member.heartbeat.id,
-      alive: () => this.member.heartbeat.isAlive(),
-      gatewayLive: (gw, epoch) => this.member.view.isLive(gw, epoch, "gateway"),
+      storage: await this.cluster.openStorage(this.options.journalPurge),
+      transport: this.cluster.openTransport(),
+      names: names(this.cluster.prefix),
+      nodeId: this.cluster.id,
+      alive: () => this.cluster.isAlive(),
+      gatewayLive: (gw, epoch) => this.cluster.isLive(gw, epoch, "gateway"),
       options: this.options,
       batch: this.#timedBatch(
         new HandlerBatch(this.options.handlerBudgetMs, (error) =>
@@ -351,7 +353,7 @@ export class ActorHost {
     // no KV read. Short-lived, because that owner may release it (drain, idle).
     const known = this.#owners.get(key);
     const recent = known && !fresh && performance.now() - known.at < OWNER_CACHE_MS;
-    if (known && recent && this.member.view.isLive(known.id, known.epoch)) {
+    if (known && recent && this.cluster.isLive(known.id, known.epoch)) {
       this.#emit("placement", "owner");
       return reply(msg, placed(known.id, known.roomEpoch));
     }
@@ -362,7 +364,7 @@ export class ActorHost {
     const actor = await this.activate(type, id);
     if (actor) {
       this.#emit("placement", "placed");
-      return reply(msg, placed(this.member.heartbeat.id, actor.lease.roomEpoch));
+      return reply(msg, placed(this.cluster.id, actor.lease.roomEpoch));
     }
     // Someone else owns it (the lost lease race recorded whom), or we are full:
     // either way the requester just retries the room.
@@ -380,8 +382,8 @@ export class ActorHost {
    * load a node publishes must be its room count (NodeService does this).
    */
   #lighterNodeExists(): boolean {
-    const me = this.member.heartbeat.id;
-    const nodes = this.member.view.list("node");
+    const me = this.cluster.id;
+    const nodes = this.cluster.list("node");
     // Compare published loads only (ours included): equally stale, so two
     // nodes never both find the other lighter and decline the same room.
     const mine = nodes.find((p) => p.id === me)?.load;
@@ -399,29 +401,13 @@ export class ActorHost {
     }
     for (const [room, owner] of this.#owners)
       if (owner.epoch === process.epoch) this.#owners.delete(room);
-    if (process.id !== this.member.heartbeat.id) this.#track(this.#rehome(process));
+    if (process.id !== this.cluster.id) this.#track(this.#rehome(process));
   }
 
   /** Re-activates a dead node's rooms here; the lease CAS makes every room land exactly once. */
   async #rehome(dead: ProcessRecord): Promise<void> {
     const started = performance.now();
-    const leases = this.member.buckets.leases;
-    const candidates: string[] = [];
-    for await (const key of await leases.keys()) {
-      const room = parseLeaseKey(key);
-      if (room && this.#rooms.has(room.type)) candidates.push(key);
-    }
-    const orphans: RoomRef[] = [];
-    for (let i = 0; i < candidates.length; i += REHOME_READS) {
-      const entries = await Promise.all(
-        candidates.slice(i, i + REHOME_READS).map((k) => leases.get(k)),
-      );
-      for (const entry of entries) {
-        const lease = entry?.operation === "PUT" ? safeLease(entry.key, entry.value) : undefined;
-        const room = parseLeaseKey(entry?.key ?? "");
-        if (room && lease?.owner === dead.id && lease.ownerEpoch === dead.epoch) orphans.push(room);
-      }
-    }
+    const orphans = await this.cluster.leasesOf(dead, (type) => this.#rooms.has(type));
     const results = await Promise.allSettled(
       orphans.map(({ type, id }) => this.activate(type, id)),
     );
@@ -435,7 +421,7 @@ export class ActorHost {
   }
 
   #passivateIdle(): void {
-    const release = (lease: Lease) => this.member.leases.release(lease);
+    const release = (lease: Lease) => this.cluster.release(lease);
     for (const actor of this.#actors.values()) {
       if (!actor.busy && actor.idleMs >= this.options.idleMs)
         this.#track(actor.passivate(release, "idle"));
@@ -460,8 +446,8 @@ export class ActorHost {
    * CAS fails and the lease is theirs.
    */
   #lost(actor: RoomActor, reason: string): void {
-    if (!this.member.heartbeat.isAlive()) return this.member.leases.markLost(actor.lease, reason);
-    this.#track(this.member.leases.release(actor.lease));
+    if (!this.cluster.isAlive()) return this.cluster.markLost(actor.lease, reason);
+    this.#track(this.cluster.release(actor.lease));
   }
 
   #track(work: Promise<unknown>): void {
@@ -469,14 +455,6 @@ export class ActorHost {
       .catch((error) => this.log.error({ err: String(error) }, "host work failed"))
       .finally(() => this.#work.delete(tracked));
     this.#work.add(tracked);
-  }
-}
-
-function safeLease(key: string, value: Uint8Array) {
-  try {
-    return decodeLeaseRecord(key, value);
-  } catch {
-    return undefined;
   }
 }
 

@@ -82,7 +82,7 @@ export class HostControl {
   }
 
   get id(): string {
-    return this.host.member.heartbeat.id;
+    return this.host.cluster.id;
   }
 
   stop(): void {
@@ -197,7 +197,7 @@ export class HostControl {
       ...fields,
     });
     const targets = to ? [to] : this.#others();
-    if (to && !this.host.member.view.list("node").some((p) => p.id === to)) {
+    if (to && !this.host.cluster.list("node").some((p) => p.id === to)) {
       return done({ ok: false, error: `node ${to} is not live` });
     }
     try {
@@ -242,7 +242,7 @@ export class HostControl {
 
   /** Other live nodes, least loaded first (a draining node publishes its capacity as load). */
   #others(): string[] {
-    return this.host.member.view
+    return this.host.cluster
       .list("node")
       .filter((p) => p.id !== this.id)
       .map((p) => ({ id: p.id, load: p.load + (this.#sent.get(p.id) ?? 0) }))

@@ -60,6 +60,7 @@ export type {
 } from "./validator";
 export { ActorHost } from "./actor-host";
 export type { HostEvents } from "./actor-host";
+export type { HostCluster } from "./host-cluster";
 export { defaultRuntimeOptions, resolveRuntimeOptions } from "./options";
 export type { ResolvedRuntimeOptions, RuntimeOptions } from "./options";
 export { JournalReplayError } from "./room-actor";

@@ -2,7 +2,8 @@
  * @rookery/actors/internal: the runtime's building blocks, for Rookery's own
  * services, benchmarks and tests: the room actor and its core, the storage
  * and transport ports with the in-memory storage, the handler batch and
- * sandbox, the journal codec. Not a stable API; room authors and services
+ * sandbox, the journal codec, the in-memory cluster and transport a host
+ * runs on in unit tests. Not a stable API; room authors and services
  * embedding a node use `@rookery/actors`.
  *
  * @example
@@ -21,6 +22,9 @@ export { Phase } from "./room-lifecycle";
 export type { Lifecycle } from "./room-lifecycle";
 export { MemoryRoomStorage, StorageFaultError } from "./memory-storage";
 export type { AppendFault } from "./memory-storage";
+export { MemoryTransport } from "./memory-transport";
+export { MemoryCluster, MemoryMember } from "./memory-cluster";
+export type { MemoryProcessOptions } from "./memory-cluster";
 export type {
   AppendRetry,
   FencedAppender,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { InternalKind, type RoomReply, type RoomRequest } from "@rookery/protocol/internal";
 import { startNatsCluster, testNamespace, until, type NatsCluster } from "@rookery/testkit";
-import { Cluster, expectKind } from "./helpers";
+import { Cluster, expectKind, memberOf } from "./helpers";
 
 describe("broker election", () => {
   let servers: NatsCluster;
@@ -66,8 +66,8 @@ describe("broker election", () => {
       });
       await until(() => replies.length >= 30, 10_000, "load flowing");
 
-      const jsm = await jetstreamManager(node.member.nc);
-      const info = await jsm.streams.info(node.member.buckets.names.journalStream);
+      const jsm = await jetstreamManager(memberOf(node).nc);
+      const info = await jsm.streams.info(memberOf(node).buckets.names.journalStream);
       const leader = servers.servers.find((s) => s.name === info.cluster?.leader);
       if (!leader) throw new Error(`no server named ${info.cluster?.leader}`);
       const before = replies.length;

@@ -3,7 +3,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { RuntimeOptions } from "@rookery/actors";
 import { InternalKind } from "@rookery/protocol/internal";
 import { startNatsCluster, testNamespace, until, type NatsCluster } from "@rookery/testkit";
-import { Cluster, expectKind } from "./helpers";
+import { Cluster, expectKind, memberOf } from "./helpers";
 
 /** Options of the node under test: `journalPurge` is what the failure depends on. */
 const PURGE: RuntimeOptions = {};
@@ -53,8 +53,8 @@ describe("broker restart", () => {
       for (let seq = 1; seq <= 100; seq++) await send("a", seq);
 
       // A follower restarts (it replays its raft log), then leads the journal stream.
-      const jsm = await jetstreamManager(eager.member.nc);
-      const stream = eager.member.buckets.names.journalStream;
+      const jsm = await jetstreamManager(memberOf(eager).nc);
+      const stream = memberOf(eager).buckets.names.journalStream;
       const leaderName = async () => (await jsm.streams.info(stream)).cluster?.leader;
       const first = await leaderName();
       const restarted = servers.servers.find((s) => s.name !== first)!;
@@ -63,8 +63,8 @@ describe("broker restart", () => {
       await until(
         async () => {
           if ((await leaderName()) === restarted.name) return true;
-          await eager.member.nc
-            .request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 5000 })
+          await memberOf(eager)
+            .nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 5000 })
             .catch(() => undefined);
           return false;
         },
@@ -117,8 +117,8 @@ describe("broker restart", () => {
         );
       }
       // The releases of the drain meet the lease stream's election.
-      const stream = `KV_${leaving.member.buckets.names.leasesBucket}`;
-      await leaving.member.nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, {
+      const stream = `KV_${memberOf(leaving).buckets.names.leasesBucket}`;
+      await memberOf(leaving).nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, {
         timeout: 5000,
       });
       await leaving.stop();

@@ -5,7 +5,7 @@ import { ErrorCode, ResumeMode } from "@rookery/protocol";
 import { InternalKind, type RoomReply } from "@rookery/protocol/internal";
 import { startNatsServer, testNamespace, type NatsServer } from "@rookery/testkit";
 import type { RoomRouter } from "@rookery/cluster";
-import { Cluster, expectKind } from "./helpers";
+import { Cluster, expectKind, memberOf } from "./helpers";
 
 /** An input request of `member` to room `type/id`. */
 function input(
@@ -162,9 +162,9 @@ describe("exactly-once effect", () => {
         InternalKind.Acked,
       );
     // Stands for a replica that lags: the message holding seq 2 is gone.
-    const jsm = await jetstreamManager(node.member.nc);
-    const stream = node.member.buckets.names.journalStream;
-    const subject = node.member.buckets.names.journalSubject("ledger", "g");
+    const jsm = await jetstreamManager(memberOf(node).nc);
+    const stream = memberOf(node).buckets.names.journalStream;
+    const subject = memberOf(node).buckets.names.journalSubject("ledger", "g");
     const seqs: number[] = [];
     for (let seq = 1; ; seq++) {
       const msg = await jsm.streams.getMessage(stream, { seq }).catch(() => null);

@@ -14,9 +14,14 @@ import {
   text,
   type StandardSchemaV1,
 } from "@rookery/actors";
+import { ActorHost, MemoryCluster } from "@rookery/actors/internal";
 import { expectRejected, RoomHarness } from "@rookery/actors/testing";
 import type { Value } from "@rookery/protocol";
+import { InternalKind } from "@rookery/protocol/internal";
+import { pino } from "pino";
 import { describe, expect, expectTypeOf, it } from "vitest";
+import { z } from "zod";
+import { expectKind, memberInfo } from "./helpers";
 
 describe("body guards", () => {
   it("guards - isMap and isEmptyBody accept maps (and nil) only", () => {
@@ -171,5 +176,76 @@ describe("message validators", () => {
     expect(isRoom({ ...made, type: "c" })).toBe(true);
     expect(isRoom({ type: "d", initialState: () => ({}), onMessage: {} })).toBe(false);
     expect([null, "x", 1].some(isRoom)).toBe(false);
+  });
+});
+
+describe("message validators with a real library and a real log", () => {
+  const move = z.object({
+    cell: z.number().int().min(0).max(8),
+    note: z.string().max(10).optional(),
+  });
+
+  const zodRoom = () =>
+    defineRoom({
+      type: "z",
+      initialState: (): { cells: number[]; notes: string[] } => ({ cells: [], notes: [] }),
+      onMessage: {
+        move: message(move, (ctx, body) => {
+          expectTypeOf(body).toEqualTypeOf<{ cell: number; note?: string | undefined }>();
+          ctx.state.cells.push(body.cell);
+          if (body.note !== undefined) ctx.state.notes.push(body.note);
+          return ctx.state.cells.length;
+        }),
+        bug: message(isEmptyBody, () => {
+          throw new Error("handler bug");
+        }),
+      },
+    });
+
+  it("rooms - a zod schema (Standard Schema v1) is a message validator: valid bodies typed and applied, invalid ones rejected with its issues", () => {
+    expect(move["~standard"].version).toBe(1);
+    const r = new RoomHarness(zodRoom(), { traps: true });
+    r.join("a:1");
+    expect(r.send("a:1", "move", { cell: 4, note: "centre" })).toBe(1);
+    const before = structuredClone(r.state);
+    expectRejected(r, () => r.sendRaw("a:1", "move", { cell: 9 }), /^invalid move body: cell: /);
+    expectRejected(r, () => r.sendRaw("a:1", "move", { cell: "4" }), /^invalid move body: cell: /);
+    expectRejected(r, () => r.sendRaw("a:1", "move", null), /^invalid move body: /);
+    expect(r.input("a:1", "move", { cell: 1.5 })).toMatchObject({
+      ok: false,
+      code: "INPUT_REJECTED",
+    });
+    expect(r.state).toEqual(before);
+    expect(r.send("a:1", "move", { cell: 0 })).toBe(2);
+    expect(r.state).toEqual({ cells: [4, 0], notes: ["centre"] });
+    r.checkReplay();
+  });
+
+  it("rooms - a rejected body logs no 'room handler failed' line (a handler bug does)", async () => {
+    const lines: { msg?: string; err?: string }[] = [];
+    const log = pino(
+      { level: "debug" },
+      { write: (line: string) => void lines.push(JSON.parse(line)) },
+    );
+    const cluster = new MemoryCluster();
+    const gateway = cluster.join("gw", { role: "gateway" });
+    const host = new ActorHost(cluster.join("n1"), [zodRoom()] as never, { idleMs: 0 }, log);
+    await host.start();
+    try {
+      const actor = (await host.activate("z", "r1"))!;
+      const alice = memberInfo("alice", gateway.id, gateway.epoch);
+      expectKind(await actor.request({ k: InternalKind.Join, member: alice }), InternalKind.Joined);
+      const send = (seq: number, type: string, body: Value) =>
+        actor.request({ k: InternalKind.Input, member: alice.id, seq, type, body });
+      const rejected = await send(1, "move", { cell: 42 });
+      expect(rejected).toMatchObject({ k: InternalKind.Err, code: "INPUT_REJECTED" });
+      expect(lines.filter((l) => l.msg === "room handler failed")).toEqual([]);
+      await send(2, "bug", null);
+      expect(lines.filter((l) => l.msg === "room handler failed")).toMatchObject([
+        { err: "Error: handler bug" },
+      ]);
+    } finally {
+      await host.stop();
+    }
   });
 });

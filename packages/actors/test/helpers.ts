@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ActorHost, type RuntimeOptions } from "@rookery/actors";
+import { NatsHostCluster } from "@rookery/actors/nats";
 import { ClusterMember, RoomRouter } from "@rookery/cluster";
 import { pino, type Logger } from "pino";
 import { InternalKind, type MemberInfo, type RoomReply } from "@rookery/protocol/internal";
@@ -113,6 +114,12 @@ export function memberInfo(user: string, gateway = "gw-test", gatewayEpoch = "e0
     gatewayEpoch,
     conn: `c-${user}`,
   };
+}
+
+/** The cluster member of a host built by {@link Cluster.node} (a NATS host). */
+export function memberOf(host: ActorHost): ClusterMember {
+  if (!(host.cluster instanceof NatsHostCluster)) throw new Error("not a host on NATS");
+  return host.cluster.member;
 }
 
 export function expectKind<K extends RoomReply["k"]>(

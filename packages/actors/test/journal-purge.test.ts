@@ -2,7 +2,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { InternalKind } from "@rookery/protocol/internal";
 import { startNatsServer, testNamespace, until, type NatsServer } from "@rookery/testkit";
-import { Cluster, expectKind } from "./helpers";
+import { Cluster, expectKind, memberOf } from "./helpers";
 
 describe("journal purge", () => {
   let server: NatsServer;
@@ -33,8 +33,8 @@ describe("journal purge", () => {
         });
       for (let seq = 1; seq <= 100; seq++) expectKind(await input(seq), InternalKind.Acked);
 
-      const { journalStream, journalSubject } = node.member.buckets.names;
-      const jsm = await jetstreamManager(node.member.nc);
+      const { journalStream, journalSubject } = memberOf(node).buckets.names;
+      const jsm = await jetstreamManager(memberOf(node).nc);
       const stored = async () => {
         const info = await jsm.streams.info(journalStream, {
           subjects_filter: journalSubject("ledger", "j"),

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { decodeAny } from "@rookery/cluster/internal";
 import { InternalKind } from "@rookery/protocol/internal";
 import { startNatsServer, testNamespace, until, type NatsServer } from "@rookery/testkit";
-import { Cluster, expectKind, memberInfo } from "./helpers";
+import { Cluster, expectKind, memberInfo, memberOf } from "./helpers";
 
 describe("passivation", () => {
   let server: NatsServer;
@@ -37,7 +37,7 @@ describe("passivation", () => {
         );
       }
       await until(() => a.size === 0, 5000, "room passivated");
-      const lease = await a.member.buckets.leases.get("ledger.q");
+      const lease = await memberOf(a).buckets.leases.get("ledger.q");
       expect(decodeAny(lease!.value)).toMatchObject({ owner: null, roomEpoch: 1 });
 
       // The next frame reactivates it (on any node) with the same state, members and dedupe table.
@@ -125,7 +125,7 @@ describe("passivation", () => {
       for (const seq of [1, 2, 3, 4, 5]) expectKind(await add(seq), InternalKind.Acked);
       await until(
         async () => {
-          const entry = await a.member.buckets.state.get("eledger.e");
+          const entry = await memberOf(a).buckets.state.get("eledger.e");
           return (
             entry && (decodeAny(entry.value) as { state: { total: number } }).state.total === 5
           );
@@ -136,7 +136,7 @@ describe("passivation", () => {
       // Two more inputs, acknowledged at once (ephemeral), then a crash before the next snapshot.
       for (const seq of [6, 7]) expectKind(await add(seq), InternalKind.Acked);
       a.actor("eledger", "e")!.stop("crash");
-      await a.member.stop();
+      await memberOf(a).stop();
       await cluster.node("b", { idleMs: 0 });
       const joined = expectKind(
         await router.request("eledger", "e", {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { InternalKind } from "@rookery/protocol/internal";
 import { startNatsServer, testNamespace, until, type NatsServer } from "@rookery/testkit";
-import { Cluster, expectKind, memberInfo } from "./helpers";
+import { Cluster, expectKind, memberInfo, memberOf } from "./helpers";
 
 describe("placement", () => {
   let server: NatsServer;
@@ -107,7 +107,9 @@ describe("placement", () => {
       const idle = await cluster.node("idle");
       // Loads travel in heartbeats: wait until both nodes see both published loads.
       const published = (host: typeof busy, id: string) =>
-        host.member.view.list("node").find((p) => p.id === id)?.load;
+        memberOf(host)
+          .view.list("node")
+          .find((p) => p.id === id)?.load;
       await until(
         () => published(busy, "busy") === 50 && published(idle, "busy") === 50,
         5000,

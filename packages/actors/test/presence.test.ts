@@ -3,11 +3,11 @@ import type { ActorHost } from "@rookery/actors";
 import { decodePresenceRecord, presenceKey } from "@rookery/cluster/internal";
 import { InternalKind, presenceRoomFilter } from "@rookery/protocol/internal";
 import { startNatsServer, testNamespace, until, type NatsServer } from "@rookery/testkit";
-import { Cluster, expectKind } from "./helpers";
+import { Cluster, expectKind, memberOf } from "./helpers";
 
 /** The room's presence entries, as `member -> leader flag` (gateway checked on the way). */
 async function presence(host: ActorHost, type: string, id: string) {
-  const kv = host.member.buckets.presence;
+  const kv = memberOf(host).buckets.presence;
   const out: Record<string, { leader: boolean; gateway: string }> = {};
   for await (const key of await kv.keys(presenceRoomFilter(type, id))) {
     const entry = await kv.get(key);
@@ -94,7 +94,7 @@ describe("presence", () => {
         "the room dropped dave",
       );
       // …then its mirror deletes his entry (read by key: cheaper than a listing under load).
-      const kv = node.member.buckets.presence;
+      const kv = memberOf(node).buckets.presence;
       const daveKey = presenceKey("ledger", "g", dave.id);
       await until(
         async () => (await kv.get(daveKey))?.operation !== "PUT",
@@ -123,7 +123,7 @@ describe("presence", () => {
         "one entry",
       );
       // A stale entry, as a change lost with the room's last moments would leave.
-      const kv = node.member.buckets.presence;
+      const kv = memberOf(node).buckets.presence;
       const ghostKey = "eledger.e.ghost=3Asession-ghost-00000001";
       await kv.put(ghostKey, new Uint8Array([0x80]));
       await node.stop();
