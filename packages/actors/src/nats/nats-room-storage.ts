@@ -26,6 +26,21 @@ import type {
   StoredSnapshot,
 } from "../storage";
 
+/** A presence key listing that takes longer is stopped (see listPresence). */
+const PRESENCE_LIST_LIMIT_MS = 3000;
+
+/** A room's presence listing did not finish in time: its stale entries are left for the next activation. */
+export class PresenceListTimeoutError extends Error {
+  readonly code = "PRESENCE_LIST_TIMEOUT";
+  override readonly name = "PresenceListTimeoutError";
+  constructor(
+    readonly room: string,
+    readonly limitMs: number,
+  ) {
+    super(`listing the presence entries of ${room} took over ${limitMs} ms`);
+  }
+}
+
 /** `journalPurge` of the runtime options. */
 export type JournalPurge = "auto" | "always" | "never";
 
@@ -103,13 +118,29 @@ export class NatsRoomStorage implements RoomStorage {
     await this.buckets.presence.delete(presenceKey(room.type, room.id, member));
   }
 
+  /**
+   * Bounded: nats.js's `kv.keys()` can miss the first messages of its
+   * consumer and then wait for an idle heartbeat (seen: 30 s), and a room
+   * handing over waits for this listing.
+   */
   async listPresence(room: RoomRef): Promise<string[]> {
     const filter = presenceRoomFilter(room.type, room.id);
     const members: string[] = [];
-    for await (const key of await this.buckets.presence.keys(filter)) {
-      const member = unescapeKeyToken(key.slice(filter.length - 1));
-      if (member) members.push(member);
+    const keys = await this.buckets.presence.keys(filter);
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      keys.stop();
+    }, PRESENCE_LIST_LIMIT_MS);
+    try {
+      for await (const key of keys) {
+        const member = unescapeKeyToken(key.slice(filter.length - 1));
+        if (member) members.push(member);
+      }
+    } finally {
+      clearTimeout(timer);
     }
+    if (late) throw new PresenceListTimeoutError(`${room.type}/${room.id}`, PRESENCE_LIST_LIMIT_MS);
     return members;
   }
 
