@@ -9,27 +9,9 @@ import { HandlerBatch } from "../src/handler-batch";
 import { MemoryRoomStorage } from "../src/memory-storage";
 import { RoomActor, type ActorDeps } from "../src/room-actor";
 import { Phase } from "../src/room-lifecycle";
-import type { Inbound, Served, Transport } from "../src/transport";
+import { MemoryTransport } from "../src/memory-transport";
 import { ledgerRoom } from "./fixtures/rooms";
 import { expectKind, memberInfo } from "./helpers";
-
-/** Messaging inside the test: subscriptions by subject, published events kept. */
-class MemoryTransport implements Transport {
-  readonly published: { subject: string; data: Uint8Array }[] = [];
-  readonly #handlers = new Map<string, (msg: Inbound) => void>();
-  subscribe(subject: string, handler: (msg: Inbound) => void): Served {
-    this.#handlers.set(subject, handler);
-    const unsubscribe = () => void this.#handlers.delete(subject);
-    return { unsubscribe, drain: async () => unsubscribe() };
-  }
-  publish(subject: string, data: Uint8Array): void {
-    this.published.push({ subject, data });
-  }
-  request(): Promise<Uint8Array> {
-    return Promise.reject(new Error("no responders in this test"));
-  }
-  async flush(): Promise<void> {}
-}
 
 const room = { type: "ledger", id: "unit" };
 const alice = memberInfo("alice");
