@@ -1,8 +1,16 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { ConfigError, nodeConfigFromEnv } from "@rookery/node";
-import { HandlerTimeoutError, InputRejectedError, NotJoinedError } from "@rookery/actors";
-import { NoRespondersError, RequestTimeoutError } from "@rookery/cluster";
+import {
+  HandlerTimeoutError,
+  InputRejectedError,
+  JournalGapError,
+  JournalReplayError,
+  NotJoinedError,
+} from "@rookery/actors";
+import { StorageFaultError } from "@rookery/actors/internal";
+import { PresenceListTimeoutError } from "@rookery/actors/nats";
+import { NoRespondersError, RequestAbortedError, RequestTimeoutError } from "@rookery/cluster";
 
 const docs = readFileSync(new URL("../../../docs/node.md", import.meta.url), "utf8");
 
@@ -53,6 +61,11 @@ describe("node config", () => {
       new NotJoinedError("x"),
       new NoRespondersError("x"),
       new RequestTimeoutError("x"),
+      new RequestAbortedError("x"),
+      new JournalGapError("t.i", 1),
+      new JournalReplayError("t.i", "input", 1),
+      new StorageFaultError("x"),
+      new PresenceListTimeoutError("t/i", 1),
     ];
     const codes = errors.map((e) => e.code);
     expect(new Set(codes).size).toBe(codes.length);

@@ -11,6 +11,6 @@
  * ```
  */
 export { NatsHostCluster } from "./nats-host-cluster";
-export { NatsRoomStorage, purgeIsSafe } from "./nats-room-storage";
+export { NatsRoomStorage, PresenceListTimeoutError, purgeIsSafe } from "./nats-room-storage";
 export type { JournalPurge } from "./nats-room-storage";
 export { NatsTransport } from "./nats-transport";
