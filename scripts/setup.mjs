@@ -2,7 +2,8 @@
 // Makes a fresh checkout runnable: installs npm dependencies when they are missing
 // or stale, and makes sure a nats-server binary exists (apt-get when root).
 // With --test it also makes sure Chromium exists for the demo page's browser
-// test (apt-get when root).
+// test (apt-get when root), and tries to install docker-compose for the
+// compose validation test (which skips, saying why, when it is missing).
 // Plain Node with no dependencies: it runs before `npm ci` has happened.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
@@ -24,10 +25,13 @@ function dependenciesAreFresh() {
   return statSync(marker).mtimeMs >= statSync(join(root, "package-lock.json")).mtimeMs;
 }
 
-function aptInstall(pkg, hint) {
+function canApt() {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  const hasApt = spawnSync("sh", ["-c", "command -v apt-get"]).status === 0;
-  if (!isRoot || !hasApt) {
+  return isRoot && spawnSync("sh", ["-c", "command -v apt-get"]).status === 0;
+}
+
+function aptInstall(pkg, hint) {
+  if (!canApt()) {
     console.error(hint);
     process.exit(1);
   }
@@ -51,5 +55,19 @@ if (process.argv.includes("--test") && !existsSync(CHROMIUM)) {
   if (!existsSync(CHROMIUM)) {
     console.error(CHROMIUM_HINT);
     process.exit(1);
+  }
+}
+const hasCompose = () => spawnSync("sh", ["-c", "command -v docker-compose"]).status === 0;
+if (process.argv.includes("--test") && !hasCompose()) {
+  if (canApt()) {
+    try {
+      aptInstall("docker-compose", "");
+    } catch (error) {
+      console.log(`setup: docker-compose not installed (${error.message}); the compose test skips`);
+    }
+  } else {
+    console.log(
+      "setup: docker-compose missing (apt-get install docker-compose); the compose test skips",
+    );
   }
 }
