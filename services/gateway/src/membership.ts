@@ -1,8 +1,15 @@
-import { ServerKind, type RoomRef } from "@rookery/protocol";
+import {
+  decodeServerFrame,
+  LeaveReason,
+  ServerKind,
+  SystemEvent,
+  type LeaveEventBody,
+  type RoomRef,
+} from "@rookery/protocol";
 import type { RoomEvent } from "@rookery/protocol/internal";
 
 /** One room event as fanned out: the same bytes (encoded once, by the room actor) to every socket. */
-export type Delivery = Pick<RoomEvent, "epoch" | "seq" | "to" | "frame">;
+export type Delivery = Pick<RoomEvent, "epoch" | "seq" | "to" | "frame" | "type">;
 
 /** What a membership needs from the connection that owns it. */
 export interface MembershipOwner {
@@ -100,6 +107,26 @@ export class Membership {
     this.seq = d.seq;
     if (d.to && !d.to.includes(this.owner.memberId)) return;
     this.owner.sendEncoded(d.frame, ServerKind.Event);
+    if (d.type === SystemEvent.Leave && this.#dropsLiveMember(d.frame)) this.resync();
+  }
+
+  /**
+   * The room dropped this member as disconnected (or its gateway as lost)
+   * while this connection lives and holds the membership: a leave the
+   * gateway gave up on (outcome unknown) reached the room after a later join
+   * of the same connection. The member resumed, so it stays in (protocol.md
+   * §5): a resume join puts it back, and the client gets the view as on any
+   * resync. Only `$leave` frames are decoded (a few per room, not per input).
+   */
+  #dropsLiveMember(frame: Uint8Array): boolean {
+    if (this.state !== MembershipState.Joined) return false;
+    const decoded = decodeServerFrame(frame);
+    if (!decoded.ok || decoded.frame.k !== ServerKind.Event) return false;
+    const { id, reason } = decoded.frame.body as unknown as LeaveEventBody;
+    return (
+      id === this.owner.memberId &&
+      (reason === LeaveReason.Disconnected || reason === LeaveReason.GatewayLost)
+    );
   }
 
   #hold(d: Delivery): void {

@@ -1,12 +1,16 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 import { serverPerFile } from "./suite";
+import { RoomRouter } from "@rookery/cluster";
 import {
   decodeLeaseRecord,
   decodePresenceRecord,
   ensureBuckets,
   leaseKey,
+  presenceKey,
 } from "@rookery/cluster/internal";
+import { LeaveReason } from "@rookery/protocol";
+import { InternalKind, type RoomLeaveRequest } from "@rookery/protocol/internal";
 import { testNamespace, until } from "@rookery/testkit";
 import { startNode } from "../../node/test/nodes";
 import {
@@ -167,6 +171,41 @@ describe.each(shapes)("gateway failures (%s)", (shape: Shape) => {
       );
       expect(new Set(owners)).toEqual(new Set(["gw-survivor"]));
     }
+  });
+
+  // A leave a gateway gave up on (its outcome unknown: a broker election)
+  // may reach the room after a later join of the same connection. The room
+  // then drops a member whose socket lives and who resumed: its inputs got
+  // NOT_JOINED for good (co-located chaos, seed 9100). The gateway sees the
+  // member's own `$leave` and joins it again (docs/protocol.md §5).
+  it("gateway - a stale disconnect leave removes a live member: the gateway re-joins it and its inputs are acked", async () => {
+    const prefix = testNamespace(`gateway - stale leave ${shape}`);
+    await nodes(shape, prefix, 1);
+    const gateway = defer(await startGateway(prefix, "gw-stale"));
+    const c = defer(await RawClient.connect(gateway.url, "stale"));
+    await c.join("ledger", "s1");
+    expect((await c.input("ledger", "s1", "add", { n: 1, tag: "a" })).k).toBe("ack");
+    const nc = await natsClient();
+    const buckets = await ensureBuckets(nc, { prefix });
+    const key = presenceKey("ledger", "s1", c.member);
+    const entry = await until(() => buckets.presence.get(key), 5000, "presence written");
+    const { conn } = decodePresenceRecord(key, entry.value);
+    const router = new RoomRouter(nc, { prefix });
+    suite.defer(() => router.close());
+    const stale: RoomLeaveRequest = {
+      k: InternalKind.Leave,
+      member: c.member,
+      conn,
+      reason: LeaveReason.Disconnected,
+    };
+    expect((await router.request("ledger", "s1", stale)).k).toBe(InternalKind.Left);
+    await until(
+      () => c.events("$leave").length === 1 && c.memberIds("ledger/s1").includes(c.member),
+      5000,
+      "the member is back in the room",
+    );
+    expect((await c.input("ledger", "s1", "add", { n: 1, tag: "b" })).k).toBe("ack");
+    expect(c.memberIds("ledger/s1")).toEqual([c.member]);
   });
 
   it(`gateway - SIGTERM of ${gatewayWord} drains: clients are told to reconnect, new joins refused, exit 0`, async () => {
