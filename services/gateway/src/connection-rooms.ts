@@ -52,8 +52,13 @@ export class ConnectionRooms {
   #rooms: Map<string, Membership> | undefined;
   /** Leaves after failed joins still on their way, by room: a new join of the room waits for them. */
   #cleanups: Map<string, Promise<void>> | undefined;
-  /** Fires when the socket closes: requests in flight stop waiting (created with the first request). */
+  /**
+   * Fires when the socket closes: requests in flight stop waiting. Held only
+   * while a request is in flight (an AbortSignal with its listener map costs
+   * a few hundred bytes, and a joined client is mostly idle).
+   */
   #closing: AbortController | undefined;
+  #inFlight = 0;
   #closed = false;
 
   constructor(
@@ -212,8 +217,7 @@ export class ConnectionRooms {
     const task = async () => {
       if (this.#closed) return;
       if (membership.state === MembershipState.Gone) return this.#notJoined(context);
-      const signal = this.#signal();
-      const reply = await this.ctx.request(membership.room, request, { deadline, signal });
+      const reply = await this.#request(membership, request, deadline);
       this.ctx.metrics.roundTrip(request.k, (performance.now() - received) / 1000);
       if (this.#closed) return;
       if (reply.k === RoomReplyKind[request.k]) return done(reply as RoomReplyTo<R["k"]>);
@@ -235,13 +239,24 @@ export class ConnectionRooms {
     });
   }
 
-  #signal(): AbortSignal {
+  async #request(
+    membership: Membership,
+    request: RoomRequest,
+    deadline: number,
+  ): Promise<RoomReply> {
     if (!this.#closing) {
       this.#closing = new AbortController();
       // One listener per request in flight, one per room at most: not a leak.
       setMaxListeners(0, this.#closing.signal);
     }
-    return this.#closing.signal;
+    const signal = this.#closing.signal;
+    this.#inFlight += 1;
+    try {
+      return await this.ctx.request(membership.room, request, { deadline, signal });
+    } finally {
+      // The last request in flight lets the controller go; disconnect() then has nothing to abort.
+      if (--this.#inFlight === 0 && !this.#closed) this.#closing = undefined;
+    }
   }
 
   /**

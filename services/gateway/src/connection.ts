@@ -63,7 +63,10 @@ export class Connection {
     const { ratePerSec, burst } = ctx.options.limits;
     this.#bucket = new TokenBucket(ratePerSec, burst);
     this.rooms = new ConnectionRooms(this, ctx);
+    // Listeners made here share one closure context (memory per connection).
     ws.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
+    ws.on("close", () => this.closed());
+    ws.on("error", ctx.socketError);
   }
 
   /** Idle timeout, handshake timeout and token expiry; called by the gateway's sweep. */
@@ -129,11 +132,17 @@ export class Connection {
     setTimeout(() => this.ws.terminate(), 2000).unref();
   }
 
+  /** Drops the socket without a closing handshake (the gateway's last step when stopping). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
   /** The socket is gone (closed by either side): leave rooms after the grace, free the session. */
   closed(): void {
     this.#phase = Phase.Closed;
     this.rooms.disconnect();
     if (this.#session) this.ctx.releaseSession(this.#session, this);
+    this.ctx.connectionClosed(this);
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {

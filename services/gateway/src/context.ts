@@ -41,6 +41,10 @@ export interface ConnectionContext {
   /** A second connection of one session replaces the first (closed with 4013). */
   claimSession(session: string, connection: { replaced(): void }): void;
   releaseSession(session: string, connection: object): void;
+  /** The socket of `connection` closed (the gateway forgets it). */
+  connectionClosed(connection: object): void;
+  /** An error on a client socket (logged once per message). */
+  socketError(error: Error): void;
   /** The socket closed while in the room: the member leaves after the reconnect grace unless it resumes. */
   disconnected(room: RoomRef, member: string, conn: string): void;
 }

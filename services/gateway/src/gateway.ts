@@ -298,6 +298,8 @@ export class Gateway implements ConnectionContext {
       noServer: true,
       maxPayload: 2 * options.limits.maxFrameBytes,
       perMessageDeflate: false,
+      // The gateway keeps its connections itself: ws's own set would add an entry and a close listener per socket.
+      clientTracking: false,
     });
     this.#http = createServer((req, res) => {
       handleHttp(this.#httpSource, req, res).catch((error: unknown) => {
@@ -346,15 +348,15 @@ export class Gateway implements ConnectionContext {
   #accept(ws: WebSocket, socket: Duplex): void {
     const connection = new Connection(ws, socket, this);
     this.#connections.add(connection);
-    ws.on("error", (error) =>
-      this.#logOnce(`ws:${error.message}`, { err: error.message }, "socket error"),
-    );
-    ws.on("close", () => {
-      this.#connections.delete(connection);
-      connection.closed();
-      if (this.#connections.size === 0) this.#allClosed?.();
-    });
   }
+
+  connectionClosed(connection: Connection): void {
+    this.#connections.delete(connection);
+    if (this.#connections.size === 0) this.#allClosed?.();
+  }
+
+  readonly socketError = (error: Error): void =>
+    this.#logOnce(`ws:${error.message}`, { err: error.message }, "socket error");
 
   #checkConnections(): void {
     const now = performance.now();
@@ -445,7 +447,7 @@ export class Gateway implements ConnectionContext {
     await this.#member?.stop();
     this.#router?.close();
     await this.#nc?.drain().catch(() => undefined);
-    for (const ws of this.#wss?.clients ?? []) ws.terminate();
+    for (const connection of this.#connections) connection.terminate();
     this.#wss?.close();
     this.#http?.closeAllConnections();
     this.#admin?.closeAllConnections();
