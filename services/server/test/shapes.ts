@@ -55,7 +55,8 @@ export interface GatewayRole {
 
 /**
  * A process with the gateway role, in this test process: a gateway (split)
- * or a co-located server. `env` is in the variables of docs/operations.md.
+ * or a co-located server. `env` is in the variables of docs/operations.md;
+ * split, only `ROOKERY_DRAIN_MS` is translated (any other throws).
  */
 export async function startGatewayRole(
   shape: Shape,
@@ -65,8 +66,10 @@ export async function startGatewayRole(
   env: Record<string, string> = {},
 ): Promise<GatewayRole> {
   if (shape === "split") {
-    const drainMs = env.ROOKERY_DRAIN_MS === undefined ? {} : { drainMs: +env.ROOKERY_DRAIN_MS };
-    const gateway = await startGateway(url, prefix, { id, ...drainMs });
+    const { ROOKERY_DRAIN_MS: drain, ...rest } = env;
+    if (Object.keys(rest).length > 0)
+      throw new Error(`not translated: ${Object.keys(rest).join()}`);
+    const gateway = await startGateway(url, prefix, { id, ...(drain ? { drainMs: +drain } : {}) });
     return { url: gateway.url, port: gateway.port, stop: () => gateway.stop() };
   }
   const server = await startServer(url, prefix, id, { ...rooms, ...env });
