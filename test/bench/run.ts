@@ -1,9 +1,11 @@
 /** `npm run bench [-- name...]`: runs the named benchmarks (all by default). */
 import { runBudget } from "./budget";
 import { runColyseus } from "./colyseus";
+import { runCore } from "./core";
 import { runGateway } from "./gateway";
 import { runLiveness } from "./liveness";
 import { runLoadBench } from "./load";
+import { runMembers } from "./member-memory";
 import { runNode } from "./node";
 
 const benches: Record<string, () => Promise<void>> = {
@@ -13,6 +15,8 @@ const benches: Record<string, () => Promise<void>> = {
   colyseus: runColyseus,
   load: runLoadBench,
   budget: runBudget,
+  core: runCore,
+  members: runMembers,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 for (const name of wanted.length ? wanted : Object.keys(benches)) {

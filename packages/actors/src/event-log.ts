@@ -28,6 +28,9 @@ export interface EventLogDeps {
 export class EventLog {
   // Created on first use: most rooms are idle, and each one costs memory (budget: 4 KB a room).
   #replay: CoreEvent[] | undefined;
+  /** The member list `#remote` was worked out for (the core replaces it on every change). */
+  #seen: readonly StoredMember[] | undefined;
+  #remote = false;
 
   constructor(
     private readonly room: RoomRef,
@@ -46,12 +49,27 @@ export class EventLog {
     if (events.length === 0) return;
     this.remember(events);
     const local = this.deps.local;
-    const remote = !local || this.members().some((m) => m.gateway !== local.id);
+    const remote = !local || this.#anyRemote(local.id);
     for (const e of events) {
       const message = this.#message(e);
       local?.deliver(this.room, message);
       if (remote) this.deps.transport.publish(this.subject, encodeFrame(message));
     }
+  }
+
+  /**
+   * Whether a member is connected through another gateway. The scan runs
+   * once per membership change, not per publish: the core hands out a new
+   * member list whenever a join, leave or rejoin changes it (a rejoin may
+   * move a member to another gateway), and a rollback brings back the old.
+   */
+  #anyRemote(localId: string): boolean {
+    const members = this.members();
+    if (members !== this.#seen) {
+      this.#seen = members;
+      this.#remote = members.some((m) => m.gateway !== localId);
+    }
+    return this.#remote;
   }
 
   /** Keeps events for resumes without publishing them (a journal replay's). */
