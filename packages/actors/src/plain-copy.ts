@@ -46,7 +46,7 @@ function copy(value: object, depth: number): unknown {
   return out;
 }
 
-function copyArray(value: unknown[], depth: number): unknown[] {
+function copyArray(value: unknown[], depth: number): unknown {
   const n = value.length;
   const out: unknown[] = [];
   for (let i = 0; i < n; i++) {
