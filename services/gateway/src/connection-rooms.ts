@@ -82,7 +82,8 @@ export class ConnectionRooms {
       return refuse(ErrorCode.TOO_MANY_ROOMS, `at most ${this.ctx.options.limits.maxRooms} rooms`);
     }
     const key = formatRoom(room);
-    const membership = new Membership(room, this.owner, this.#cleanups?.get(key));
+    const shared = this.ctx.sharedRoom(key, room);
+    const membership = new Membership(shared, this.owner, this.#cleanups?.get(key));
     (this.#rooms ??= new Map()).set(key, membership);
     this.ctx.subscribe(membership);
     const resume = frame.since !== undefined ? { since: frame.since, epoch: frame.epoch } : {};

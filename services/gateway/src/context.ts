@@ -32,6 +32,12 @@ export interface ConnectionContext {
    * `signal` fires.
    */
   request(room: RoomRef, frame: RoomRequest, options?: RoomRequestOptions): Promise<RoomReply>;
+  /**
+   * The room's RoomRef as this gateway's channel of it holds it (else
+   * `room`): every member of a room shares one (memory per client). `key`
+   * is `formatRoom(room)`.
+   */
+  sharedRoom(key: string, room: RoomRef): RoomRef;
   /** Adds a membership to its room's fan-out channel, subscribing first if it is the first. */
   subscribe(membership: Membership): void;
   /** A join reply for this membership: where its room's stream stands. */

@@ -203,6 +203,10 @@ export class Gateway implements ConnectionContext {
     this.#channels.get(formatRoom(room))?.deliver(event);
   }
 
+  sharedRoom(key: string, room: RoomRef): RoomRef {
+    return this.#channels.get(key)?.room ?? room;
+  }
+
   subscribe(membership: Membership): void {
     const key = formatRoom(membership.room);
     let channel = this.#channels.get(key);
