@@ -3,6 +3,7 @@ import { runBudget } from "./budget";
 import { runColyseus } from "./colyseus";
 import { runCore } from "./core";
 import { runGateway } from "./gateway";
+import { runGatewayMemory } from "./gateway-memory";
 import { runLiveness } from "./liveness";
 import { runLoadBench } from "./load";
 import { runMembers } from "./member-memory";
@@ -12,6 +13,7 @@ const benches: Record<string, () => Promise<void>> = {
   liveness: runLiveness,
   node: runNode,
   gateway: runGateway,
+  "gateway-memory": runGatewayMemory,
   colyseus: runColyseus,
   load: runLoadBench,
   budget: runBudget,
