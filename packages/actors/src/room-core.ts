@@ -69,6 +69,9 @@ export const DEFAULT_DEDUPE_WINDOW = 32;
  */
 export class RoomCore {
   #m: Mutable;
+  /** The handler run in progress, which the context's functions act on. */
+  #turn: { m: Mutable; events: CoreEvent[]; at: number } | undefined;
+  readonly #tools = this.#makeTools();
 
   constructor(
     readonly definition: AnyRoom,
@@ -319,6 +322,8 @@ export class RoomCore {
   }
 
   #context(m: Mutable, events: CoreEvent[], at: number): RoomContext<unknown> {
+    this.#turn = { m, events, at };
+    const tools = this.#tools;
     return {
       state: m.state,
       room: this.room,
@@ -327,19 +332,44 @@ export class RoomCore {
         return m.members.map(member);
       },
       leader: m.leader,
-      now: () => at,
+      now: tools.now,
+      random: tools.random,
+      emit: tools.emit,
+      emitTo: tools.emitTo,
+      setTimer: tools.setTimer,
+      clearTimer: tools.clearTimer,
+      reject: tools.reject,
+    };
+  }
+
+  /**
+   * The context's functions, made once per core and acting on the current
+   * run (runs never nest): a run makes no closures of them. They stay plain
+   * functions, so a handler may call them unbound.
+   */
+  #makeTools(): Omit<RoomContext<unknown>, "state" | "room" | "members" | "leader"> {
+    const turn = () => this.#turn!;
+    return {
+      now: () => turn().at,
       random: () => {
+        const { m } = turn();
         m.rng = nextRng(m.rng);
         return m.rng / 4294967296;
       },
-      emit: (type, body) => push(m, events, type, body ?? null),
-      emitTo: (to, type, body) =>
-        push(m, events, type, body ?? null, typeof to === "string" ? [to] : [...to]),
+      emit: (type, body) => {
+        const { m, events } = turn();
+        push(m, events, type, body ?? null);
+      },
+      emitTo: (to, type, body) => {
+        const { m, events } = turn();
+        push(m, events, type, body ?? null, typeof to === "string" ? [to] : [...to]);
+      },
       setTimer: (name, delayMs) => {
+        const { m, at } = turn();
         m.timers[name] = at + Math.max(0, delayMs);
       },
       clearTimer: (name) => {
-        delete m.timers[name];
+        delete turn().m.timers[name];
       },
       reject: (message) => {
         throw new InputRejectedError(message);
