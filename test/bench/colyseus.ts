@@ -25,13 +25,14 @@ import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { clusterNames } from "@rookery/cluster";
 import { ClientKind, decodeServerFrame, encodeFrame, ServerKind } from "@rookery/protocol";
-import { spawnChild, startNatsServer, until, type ChildHandle } from "@rookery/testkit";
+import { spawnChild, startNatsServer, type ChildHandle } from "@rookery/testkit";
 import { startNode } from "../../services/node/test/nodes";
 import { startGatewayProcess } from "../../services/gateway/test/harness";
 import { requestPaths, startServerProcess } from "../../services/server/test/servers";
 import { BENCH_ROOMS, UNLIMITED_RATE } from "./bench-rooms";
 import { discover, joinedClient, left, type RoomRef } from "./rookery-client";
 import { latencies, report, round } from "./report";
+import { retained } from "./retained-memory";
 
 /** BENCH_CLIENTS=100 makes a quick run (memory per client is then dominated by fixed costs). */
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 5000);
@@ -65,19 +66,6 @@ interface Pinger {
 /** Progress on stderr, so a slow phase shows where it is. */
 const phase = (what: string) =>
   console.error(`[colyseus bench ${new Date().toISOString()}] ${what}`);
-
-/** Retained memory of a probed child after a full GC: V8 heap plus external buffers (sockets). */
-async function retained(child: ChildHandle): Promise<number> {
-  const seen = child.lines.length;
-  process.kill(child.pid, "SIGWINCH");
-  const line = await until(
-    () => child.lines.slice(seen).find((l) => l.includes('"event":"memory"')),
-    10_000,
-    "memory line",
-  );
-  const m = JSON.parse(line) as { heapUsed: number; external: number };
-  return m.heapUsed + m.external;
-}
 
 async function colyseusMemory(server: ChildHandle, url: string): Promise<Memory> {
   const before = await retained(server);

@@ -17,6 +17,7 @@ import { startGatewayProcess } from "../../services/gateway/test/harness";
 import { BENCH_ROOMS, UNLIMITED_RATE } from "./bench-rooms";
 import { joinedClient } from "./rookery-client";
 import { report, round } from "./report";
+import { retained } from "./retained-memory";
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 2000);
 const ROOMS = 20;
@@ -27,19 +28,6 @@ interface HeapSnapshot {
   snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
   nodes: number[];
   strings: string[];
-}
-
-/** Retained memory after a full GC, read through memory-probe.cjs (SIGWINCH). */
-async function retained(child: ChildHandle): Promise<number> {
-  const seen = child.lines.length;
-  process.kill(child.pid, "SIGWINCH");
-  const line = await until(
-    () => child.lines.slice(seen).find((l) => l.includes('"event":"memory"')),
-    10_000,
-    "memory line",
-  );
-  const m = JSON.parse(line) as { heapUsed: number; external: number };
-  return m.heapUsed + m.external;
 }
 
 /** Self bytes by retainer kind (constructor, closure name, native, or string/array/code). */

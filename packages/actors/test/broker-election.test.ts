@@ -18,7 +18,7 @@ describe("broker election", () => {
       replicas: 3,
       heartbeatTags: servers.tags,
     });
-    try {
+    await cluster.run(async () => {
       const node = await cluster.node("n1");
       const stopped: string[] = [];
       node.on("stopped", (actor, reason) => stopped.push(`${actor.key}: ${reason}`));
@@ -106,11 +106,6 @@ describe("broker election", () => {
         expect(applied.length).toBe(replies.length / rooms.length);
       }
       await leader.restart();
-    } catch (error) {
-      console.error(`node warnings:\n${cluster.logs.join("\n")}`);
-      throw error;
-    } finally {
-      await cluster.close();
-    }
+    });
   });
 });

@@ -26,7 +26,7 @@ describe("broker restart", () => {
       replicas: 3,
       heartbeatTags: servers.tags,
     });
-    try {
+    await cluster.run(async () => {
       const eager = await cluster.node("n1", { ...EAGER, ...PURGE });
       const lazy = await cluster.node("n2", { ...LAZY, ...PURGE });
       // Re-activating b after forced stepdowns can outlast a gateway's 20 s
@@ -83,12 +83,7 @@ describe("broker restart", () => {
       );
       const applied = (view.state as { applied: string[] }).applied;
       expect(applied).toEqual(Array.from({ length: 10 }, (_, i) => `b${i + 1}`));
-    } catch (error) {
-      console.error(`node warnings:\n${cluster.logs.join("\n")}`);
-      throw error;
-    } finally {
-      await cluster.close();
-    }
+    });
   }, 120_000);
 
   test("lease - a node drained during the lease bucket's leader election frees its rooms for another node", async () => {
@@ -96,7 +91,7 @@ describe("broker restart", () => {
       replicas: 3,
       heartbeatTags: servers.tags,
     });
-    try {
+    await cluster.run(async () => {
       const staying = await cluster.node("n1", LAZY);
       const leaving = await cluster.node("n2", LAZY);
       const router = await cluster.router(20_000);
@@ -134,11 +129,6 @@ describe("broker restart", () => {
         expect((view.state as { applied: string[] }).applied).toEqual([`${id}1`]);
       }
       expect(staying.size).toBe(rooms.length);
-    } catch (error) {
-      console.error(`node warnings:\n${cluster.logs.join("\n")}`);
-      throw error;
-    } finally {
-      await cluster.close();
-    }
+    });
   }, 90_000);
 });

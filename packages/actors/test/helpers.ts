@@ -88,6 +88,18 @@ export class Cluster {
     return new RoomRouter(await this.#connect(), { prefix: this.prefix, totalWaitMs });
   }
 
+  /** Runs a test's body; prints the nodes' warnings if it fails; closes the cluster either way. */
+  async run(body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (error) {
+      console.error(`node warnings:\n${this.logs.join("\n")}`);
+      throw error;
+    } finally {
+      await this.close();
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled(this.hosts.map((h) => h.stop()));
     await Promise.allSettled(this.#members.map((m) => m.stop()));
