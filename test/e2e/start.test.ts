@@ -94,6 +94,8 @@ describe("npm start", () => {
     await post("leave", { session: joined.session });
 
     await child.kill("SIGINT");
-    expect(await child.exited).toBe(0);
+    const code = await child.exited;
+    // What npm start said while stopping tells which step failed.
+    expect(code, child.lines.slice(-60).join("\n")).toBe(0);
   });
 });

@@ -36,6 +36,9 @@ export interface HostEvents {
 
 type Listeners = { [E in keyof HostEvents]?: HostEvents[E][] };
 
+/** How long a drain waits for one room's handover before stopping it at once. */
+const DRAIN_ROOM_LIMIT_MS = 10_000;
+
 /**
  * Hosts room actors on one node: answers placement requests for its room
  * types (a NATS queue group, so one node takes each), activates rooms by
@@ -226,7 +229,28 @@ export class ActorHost {
     // once (ROOM_UNAVAILABLE, retried elsewhere) instead of timing out.
     await Promise.allSettled(this.#subs.splice(0).map((sub) => sub.drain()));
     const release = (lease: Lease) => this.cluster.release(lease);
-    await Promise.allSettled([...this.#actors.values()].map((a) => a.passivate(release, "drain")));
+    await Promise.allSettled([...this.#actors.values()].map((a) => this.#handOver(a, release)));
+  }
+
+  /**
+   * A drain never waits on one room for ever (seen once: a handover still
+   * pending after 30 s, holding the process's exit): past the limit the room
+   * stops at once. Its journal holds every acknowledged input; its lease is
+   * freed when this process's heartbeat goes.
+   */
+  async #handOver(actor: RoomActor, release: (lease: Lease) => Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), DRAIN_ROOM_LIMIT_MS);
+    });
+    try {
+      const outcome = await Promise.race([actor.passivate(release, "drain"), late]);
+      if (outcome !== "late") return;
+      this.log.warn({ room: actor.key, limitMs: DRAIN_ROOM_LIMIT_MS }, "room handover timed out");
+      actor.stop("drain: handover timed out");
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Idempotent: drains, then stops listening. */
