@@ -17,6 +17,8 @@ export * from "./index";
 export { ensureBuckets } from "./buckets";
 export { envInt, envList } from "./env";
 export { isWrongLastSequence } from "./errors";
+export { scanKeys } from "./key-scan";
+export type { KeyScan } from "./key-scan";
 export { FencedJournal, FencedKey, isFinalFenceError } from "./fencing";
 export type { AppendRetry, LivenessGuard } from "./fencing";
 export { Heartbeat, newEpoch } from "./heartbeat";

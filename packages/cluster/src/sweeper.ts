@@ -7,13 +7,10 @@ import { encodeFrame } from "@rookery/protocol";
 import { InternalKind, parsePresenceKey, type DownNotice } from "@rookery/protocol/internal";
 import { decodeLeaseRecord, decodePresenceRecord, type ProcessRecord } from "./records";
 import type { Singleton } from "./singleton";
+import { scanKeys } from "./key-scan";
 
 const GC_ATTEMPTS = 4;
-/**
- * A key scan that takes longer is stopped and retried: nats.js's `kv.keys()`
- * can miss the first messages of its push consumer and then wait for an idle
- * heartbeat (seen: 30 s), holding up a stop that awaits the sweeper's work.
- */
+/** A key scan that takes longer is stopped (scanKeys) and retried. */
 const SCAN_LIMIT_MS = 3000;
 
 /**
@@ -59,22 +56,17 @@ export class Sweeper {
     if (!this.duty.isHolder) return 0;
     const { presence } = this.buckets;
     let removed = 0;
-    const keys = await presence.keys();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      keys.stop();
-    }, SCAN_LIMIT_MS);
-    this.#scans.add(keys);
+    const scan = await scanKeys(presence, ">", SCAN_LIMIT_MS);
+    this.#scans.add(scan.keys);
     try {
-      for await (const key of keys) {
+      for await (const key of scan.keys) {
         if (await this.#isOrphan(key)) removed++;
       }
     } finally {
-      clearTimeout(timer);
-      this.#scans.delete(keys);
+      scan.done();
+      this.#scans.delete(scan.keys);
     }
-    if (timedOut) throw new Error(`presence key scan took over ${SCAN_LIMIT_MS} ms`);
+    if (scan.timedOut()) throw new Error(`presence key scan took over ${SCAN_LIMIT_MS} ms`);
     if (removed > 0) this.log?.info({ removed }, "removed orphaned presence entries");
     return removed;
   }

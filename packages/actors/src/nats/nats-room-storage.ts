@@ -13,6 +13,7 @@ import {
   FencedKey,
   leaseKey,
   presenceKey,
+  scanKeys,
 } from "@rookery/cluster/internal";
 import { presenceRoomFilter, unescapeKeyToken } from "@rookery/protocol/internal";
 import { JournalGapError } from "../journal-reader";
@@ -118,29 +119,21 @@ export class NatsRoomStorage implements RoomStorage {
     await this.buckets.presence.delete(presenceKey(room.type, room.id, member));
   }
 
-  /**
-   * Bounded: nats.js's `kv.keys()` can miss the first messages of its
-   * consumer and then wait for an idle heartbeat (seen: 30 s), and a room
-   * handing over waits for this listing.
-   */
+  /** Bounded (scanKeys): a room handing over waits for this listing. */
   async listPresence(room: RoomRef): Promise<string[]> {
     const filter = presenceRoomFilter(room.type, room.id);
     const members: string[] = [];
-    const keys = await this.buckets.presence.keys(filter);
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      keys.stop();
-    }, PRESENCE_LIST_LIMIT_MS);
+    const scan = await scanKeys(this.buckets.presence, filter, PRESENCE_LIST_LIMIT_MS);
     try {
-      for await (const key of keys) {
+      for await (const key of scan.keys) {
         const member = unescapeKeyToken(key.slice(filter.length - 1));
         if (member) members.push(member);
       }
     } finally {
-      clearTimeout(timer);
+      scan.done();
     }
-    if (late) throw new PresenceListTimeoutError(`${room.type}/${room.id}`, PRESENCE_LIST_LIMIT_MS);
+    if (scan.timedOut())
+      throw new PresenceListTimeoutError(`${room.type}/${room.id}`, PRESENCE_LIST_LIMIT_MS);
     return members;
   }
 
