@@ -1,3 +1,4 @@
+import { pageHead } from "./page-head";
 import { TOKEN_SIGN_IN } from "./page-sign-in";
 
 /**
@@ -6,21 +7,7 @@ import { TOKEN_SIGN_IN } from "./page-sign-in";
  * `/api/state` every second and renders processes, rooms per node and the
  * event feed; Drain / Undrain / Move call the API (docs/console.md).
  */
-export const CONSOLE_PAGE = /* html */ `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Rookery cluster console</title>
-<link rel="icon" href="data:,">
-<style>
-  :root { color-scheme: light; --fg: #1d2330; --muted: #667085; --line: #e4e7ec; --bg: #f7f8fa;
-    --up: #067647; --down: #b42318; --drain: #b54708; --accent: #3538cd; }
-  * { box-sizing: border-box; }
-  [hidden] { display: none !important; }
-  body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
-  header { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: baseline; padding: 12px 20px; background: #fff; border-bottom: 1px solid var(--line); }
-  header h1 { font-size: 18px; margin: 0; }
+export const CONSOLE_PAGE = `${pageHead("Rookery cluster console", "--up: #067647; --down: #b42318; --drain: #b54708;")}
   header .meta { color: var(--muted); font-size: 13px; }
   main { display: grid; grid-template-columns: minmax(0, 2fr) minmax(280px, 1fr); gap: 16px; padding: 16px 20px; }
   @media (max-width: 900px) { main { grid-template-columns: minmax(0, 1fr); } }

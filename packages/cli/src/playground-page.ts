@@ -1,3 +1,4 @@
+import { pageHead } from "./page-head";
 import { TOKEN_SIGN_IN } from "./page-sign-in";
 
 /**
@@ -7,20 +8,7 @@ import { TOKEN_SIGN_IN } from "./page-sign-in";
  * sends inputs by type with a JSON body and polls its event stream
  * (docs/console.md).
  */
-export const PLAYGROUND_PAGE = /* html */ `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Rookery room playground</title>
-<link rel="icon" href="data:,">
-<style>
-  :root { color-scheme: light; --fg: #1d2330; --muted: #667085; --line: #e4e7ec; --bg: #f7f8fa; --bad: #b42318; --accent: #3538cd; }
-  * { box-sizing: border-box; }
-  [hidden] { display: none !important; }
-  body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
-  header { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: baseline; padding: 12px 20px; background: #fff; border-bottom: 1px solid var(--line); }
-  header h1 { font-size: 18px; margin: 0; }
+export const PLAYGROUND_PAGE = `${pageHead("Rookery room playground", "--bad: #b42318;")}
   a { color: var(--accent); }
   form.join { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; padding: 12px 20px; }
   label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); gap: 2px; }
