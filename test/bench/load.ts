@@ -380,6 +380,8 @@ interface RookeryProcess {
   http: string;
 }
 
+let rookerySteps = 0;
+
 /** Rookery's setup of one step: rooms alternate between the processes; others find them by /discover. */
 async function rookeryStep(
   servers: RookeryProcess[],
@@ -390,11 +392,13 @@ async function rookeryStep(
   misrouted: { count: number },
 ) {
   const times: number[] = [];
-  const room = (i: number): RoomRef => ({ type, id: `${type}-${rate}-${i % ROOMS}` });
+  // Fresh rooms per step, as Colyseus creates them: the warm-up's queues must not carry over.
+  const stepId = ++rookerySteps;
+  const room = (i: number): RoomRef => ({ type, id: `${type}-${stepId}-${i % ROOMS}` });
   const home = (i: number) => servers[(i % ROOMS) % servers.length]!;
   const players: QueuePlayer[] = [];
   const join = async (i: number, url: string) => {
-    const ws = await joinedClient(url, `load-${type}-${rate}-${i}`, room(i));
+    const ws = await joinedClient(url, `load-${type}-${stepId}-${i}`, room(i));
     players.push(new QueuePlayer(ws, room(i), (ms) => times.push(ms), true));
   };
   // First joiners: the room is placed on the process they are connected to.

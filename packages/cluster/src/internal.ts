@@ -22,6 +22,7 @@ export type { KeyScan } from "./key-scan";
 export { FencedJournal, FencedKey, isFinalFenceError } from "./fencing";
 export type { AppendRetry, LivenessGuard } from "./fencing";
 export { Heartbeat, newEpoch } from "./heartbeat";
+export { HotCounter, HotHistogram } from "./hot-metrics";
 export { LeaseManager } from "./leases";
 export { MembershipView } from "./membership";
 export { loggedConnectRetry } from "./nats-connection";

@@ -245,19 +245,25 @@ export class ConnectionRooms {
     request: RoomRequest,
     deadline: number,
   ): Promise<RoomReply> {
-    if (!this.#closing) {
-      this.#closing = new AbortController();
-      // One listener per request in flight, one per room at most: not a leak.
-      setMaxListeners(0, this.#closing.signal);
-    }
-    const signal = this.#closing.signal;
     this.#inFlight += 1;
     try {
+      const signal = () => this.#closingSignal();
       return await this.ctx.request(membership.room, request, { deadline, signal });
     } finally {
       // The last request in flight lets the controller go; disconnect() then has nothing to abort.
       if (--this.#inFlight === 0 && !this.#closed) this.#closing = undefined;
     }
+  }
+
+  /** The socket-closed signal, made when a request in flight first needs one (it leaves the process). */
+  #closingSignal(): AbortSignal {
+    if (!this.#closing) {
+      this.#closing = new AbortController();
+      if (this.#closed) this.#closing.abort();
+      // One listener per request in flight, one per room at most: not a leak.
+      setMaxListeners(0, this.#closing.signal);
+    }
+    return this.#closing.signal;
   }
 
   /**

@@ -186,7 +186,8 @@ export class Gateway implements ConnectionContext {
       }
     }
     this.metrics.roomRequest(false);
-    return this.#router!.request(room.type, room.id, frame, options);
+    const { deadline, signal } = options ?? {};
+    return this.#router!.request(room.type, room.id, frame, { deadline, signal: signal?.() });
   }
 
   /**

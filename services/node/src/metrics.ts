@@ -3,6 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ActorHost } from "@rookery/actors";
 import type { ClusterMember } from "@rookery/cluster";
+import { HotHistogram } from "@rookery/cluster/internal";
 
 /** Version reported by `rookery_node_build_info` (the workspace's version). */
 export const NODE_VERSION = "0.1.0";
@@ -42,24 +43,22 @@ export class NodeMetrics {
     "Rooms stopped without a handover: lease lost or fenced out, by cause (journal or snapshot write fenced or failed, fail-stop, activation failed)",
     ["cause"],
   );
-  readonly journalSeconds = new Histogram({
-    name: "rookery_node_journal_append_seconds",
-    help: "Latency of one fenced journal append (one group-committed batch)",
-    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
-    registers: [this.registry],
-  });
-  readonly journalBatch = new Histogram({
-    name: "rookery_node_journal_batch_entries",
-    help: "Entries per journal append (group commit)",
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
-    registers: [this.registry],
-  });
-  readonly handlerSeconds = new Histogram({
-    name: "rookery_node_handler_seconds",
-    help: "Time one room's mailbox turn spent in its handlers",
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.025, 0.1, 0.25, 1],
-    registers: [this.registry],
-  });
+  // Per journal append and per mailbox turn: plain numbers (HotHistogram), read on scrape.
+  readonly journalSeconds = new HotHistogram(
+    "rookery_node_journal_append_seconds",
+    "Latency of one fenced journal append (one group-committed batch)",
+    [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+  ).register(this.registry);
+  readonly journalBatch = new HotHistogram(
+    "rookery_node_journal_batch_entries",
+    "Entries per journal append (group commit)",
+    [1, 2, 4, 8, 16, 32, 64, 128],
+  ).register(this.registry);
+  readonly handlerSeconds = new HotHistogram(
+    "rookery_node_handler_seconds",
+    "Time one room's mailbox turn spent in its handlers",
+    [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.025, 0.1, 0.25, 1],
+  ).register(this.registry);
   readonly budgetInterruptions = this.#counter(
     "handler_budget_interruptions_total",
     "Handler calls cut off by the handler time budget (their input rejected)",
