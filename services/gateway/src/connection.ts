@@ -231,10 +231,10 @@ export class Connection {
   #welcome(hello: HelloFrame, claims: TokenClaims): void {
     if (this.#phase === Phase.Closed) return;
     this.claims = claims;
-    this.#session = hello.session;
-    this.memberId = memberId(claims.sub, hello.session);
+    this.#session = ownCopy(hello.session);
+    this.memberId = ownCopy(memberId(claims.sub, this.#session));
     this.#phase = Phase.Open;
-    this.ctx.claimSession(hello.session, this);
+    this.ctx.claimSession(this.#session, this);
     const limits = this.ctx.options.limits;
     this.send({
       k: ServerKind.Welcome,
@@ -294,6 +294,17 @@ export class Connection {
     this.ws.send(encodeFrame(error));
     this.close(CloseCode.SLOW_CONSUMER, "slow consumer");
   }
+}
+
+/**
+ * A copy of `text` holding only its own characters. The decoder hands out
+ * strings of 13 characters or more as slices of the whole frame's text, so
+ * the session kept for the connection's life would keep the `hello` frame,
+ * token included (~180 bytes); and the member id built from it, a
+ * concatenation, the pieces it was made of.
+ */
+function ownCopy(text: string): string {
+  return Buffer.from(text, "utf8").toString("utf8");
 }
 
 /** The limits a client is told in `welcome` (docs/protocol.md §9). */
