@@ -1,26 +1,44 @@
 /**
  * What one joined connection costs a gateway process (`npm run bench --
  * gateway-memory`, issue 11): a split shape (node process + gateway
- * process), BENCH_CLIENTS (default 2,000) raw protocol clients joined to 20
- * rooms through the gateway; the gateway's retained memory after a full GC
+ * process), BENCH_CLIENTS (default 2,000) raw protocol clients joined to
+ * rooms of 100 through the gateway; the gateway's retained memory after a full GC
  * (V8 heap + external buffers, memory-probe.cjs) per client, and a heap
  * snapshot diff (before/after joining) by retainer kind: bytes per client
  * of each constructor, closure and native buffer.
+ *
+ * BENCH_SHAPE=co measures the co-located process (gateway and node in one,
+ * as `npm run bench -- colyseus` does) instead: the warm-up clients join
+ * other rooms, so the measured rooms start during the measurement and the
+ * figure includes each room actor's share, as that bench's does.
+ * BENCH_SNAPSHOTS=<dir> keeps both heap snapshots there for a closer look.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { WebSocket } from "ws";
 import { startNatsServer, until, type ChildHandle } from "@rookery/testkit";
 import { startNode } from "../../services/node/test/nodes";
 import { startGatewayProcess } from "../../services/gateway/test/harness";
+import { startServerProcess } from "../../services/server/test/servers";
 import { BENCH_ROOMS, UNLIMITED_RATE } from "./bench-rooms";
 import { joinedClient } from "./rookery-client";
 import { report, round } from "./report";
 import { retained } from "./retained-memory";
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 2000);
-const ROOMS = 20;
+const CO_LOCATED = process.env.BENCH_SHAPE === "co";
+/** 100 clients a room, as in the colyseus bench. */
+const ROOMS = Math.max(1, Math.round(CLIENTS / 100));
+const KEEP = process.env.BENCH_SNAPSHOTS;
 const TOP = 25;
 const PROBE = `--expose-gc --require ${new URL("./memory-probe.cjs", import.meta.url).pathname}`;
 
@@ -31,7 +49,11 @@ interface HeapSnapshot {
 }
 
 /** Self bytes by retainer kind (constructor, closure name, native, or string/array/code). */
-async function snapshot(child: ChildHandle, dir: string): Promise<Map<string, number>> {
+async function snapshot(
+  child: ChildHandle,
+  dir: string,
+  label: string,
+): Promise<Map<string, number>> {
   const before = new Set(readdirSync(dir));
   process.kill(child.pid, "SIGUSR2");
   const file = await until(
@@ -51,7 +73,10 @@ async function snapshot(child: ChildHandle, dir: string): Promise<Map<string, nu
     60_000,
     "heap snapshot",
   );
-  rmSync(file.path);
+  if (KEEP) {
+    mkdirSync(KEEP, { recursive: true });
+    renameSync(file.path, join(KEEP, `${label}.heapsnapshot`));
+  } else rmSync(file.path);
   return bySelfSize(file.json);
 }
 
@@ -74,6 +99,28 @@ function bySelfSize(snap: HeapSnapshot): Map<string, number> {
   return sizes;
 }
 
+/** The process measured: a gateway (split shape, its node apart) or a co-located server. */
+async function startMeasured(
+  natsUrl: string,
+  dir: string,
+  children: ChildHandle[],
+): Promise<{ child: ChildHandle; url: string }> {
+  const env = { ROOKERY_IDLE_MS: "0", ...BENCH_ROOMS, ...UNLIMITED_RATE };
+  const probe = { NODE_OPTIONS: `${PROBE} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}` };
+  if (CO_LOCATED) {
+    const co = await startServerProcess(natsUrl, "bench_gwm", "gwm-co", { ...env, ...probe });
+    children.push(co.child);
+    return co;
+  }
+  children.push(await startNode(natsUrl, "bench_gwm", "gwm-node", env));
+  const gw = await startGatewayProcess(natsUrl, "bench_gwm", "gwm-gw", {
+    ...UNLIMITED_RATE,
+    ...probe,
+  });
+  children.push(gw.child);
+  return gw;
+}
+
 export async function runGatewayMemory(): Promise<void> {
   const load = round(loadavg()[0]!, 1);
   const dir = mkdtempSync(join(tmpdir(), "gw-heap-"));
@@ -81,33 +128,32 @@ export async function runGatewayMemory(): Promise<void> {
   const children: ChildHandle[] = [];
   const sockets: WebSocket[] = [];
   try {
-    const env = { ROOKERY_IDLE_MS: "0", ...BENCH_ROOMS, ...UNLIMITED_RATE };
-    children.push(await startNode(nats.url, "bench_gwm", "gwm-node", env));
-    const gw = await startGatewayProcess(nats.url, "bench_gwm", "gwm-gw", {
-      ...UNLIMITED_RATE,
-      NODE_OPTIONS: `${PROBE} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}`,
-    });
-    children.push(gw.child);
-    // Warm every code path (and the rooms' channels) before the baseline.
+    const measured = await startMeasured(nats.url, dir, children);
+    // Warm every code path before the baseline; split: the rooms' channels too,
+    // co-located: other rooms, so the measured ones start (and count) below.
+    const warm = CO_LOCATED ? "w" : "g";
     for (let r = 0; r < ROOMS; r++) {
-      sockets.push(await joinedClient(gw.url, `warm${r}`, { type: "party", id: `g${r}` }));
+      sockets.push(
+        await joinedClient(measured.url, `warm${r}`, { type: "party", id: `${warm}${r}` }),
+      );
     }
-    const memBefore = await retained(gw.child);
-    const heapBefore = await snapshot(gw.child, dir);
+    const memBefore = await retained(measured.child);
+    const heapBefore = await snapshot(measured.child, dir, "before");
     for (let i = 0; i < CLIENTS; i += 100) {
       const batch = Array.from({ length: Math.min(100, CLIENTS - i) }, (_, j) =>
-        joinedClient(gw.url, `u${i + j}`, { type: "party", id: `g${(i + j) % ROOMS}` }),
+        joinedClient(measured.url, `u${i + j}`, { type: "party", id: `g${(i + j) % ROOMS}` }),
       );
       sockets.push(...(await Promise.all(batch)));
     }
-    const perClient = ((await retained(gw.child)) - memBefore) / CLIENTS;
-    const heapAfter = await snapshot(gw.child, dir);
+    const perClient = ((await retained(measured.child)) - memBefore) / CLIENTS;
+    const heapAfter = await snapshot(measured.child, dir, "after");
     const rows = [...heapAfter]
       .map(([kind, bytes]) => ({ kind, bytes: (bytes - (heapBefore.get(kind) ?? 0)) / CLIENTS }))
       .sort((a, b) => b.bytes - a.bytes);
     const heapTotal = rows.reduce((sum, r) => sum + r.bytes, 0);
+    const shape = CO_LOCATED ? "co-located process" : "gateway, split shape";
     report(
-      `gateway memory per joined client (${CLIENTS} clients in ${ROOMS} rooms, split shape; heap snapshot self sizes)`,
+      `${CO_LOCATED ? "co-located" : "gateway"} memory per joined client (${CLIENTS} clients in ${ROOMS} rooms, ${shape}; heap snapshot self sizes)`,
       rows.slice(0, TOP).map((r) => ({ retainer: r.kind, bytes_per_client: round(r.bytes, 1) })),
       {
         loadAverage1m: load,
@@ -115,7 +161,8 @@ export async function runGatewayMemory(): Promise<void> {
         snapshotBytesPerClient: Math.round(heapTotal),
       },
     );
-    console.log(JSON.stringify({ gatewayBytesPerClient: Math.round(perClient) }));
+    const key = CO_LOCATED ? "coLocatedBytesPerClient" : "gatewayBytesPerClient";
+    console.log(JSON.stringify({ [key]: Math.round(perClient) }));
   } finally {
     for (const ws of sockets) ws.terminate();
     for (const child of children) await child.kill("SIGKILL");
