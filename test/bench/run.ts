@@ -1,4 +1,9 @@
-/** `npm run bench [-- name...]`: runs the named benchmarks (all by default). */
+/**
+ * `npm run bench [-- name...]`: runs the named benchmarks (all by default),
+ * against Rookery's build (`npm run build`, as production runs it) unless
+ * BENCH_FROM_SOURCES=1 (the TypeScript sources through tsx).
+ */
+import { execFileSync } from "node:child_process";
 import { runBudget } from "./budget";
 import { runColyseus } from "./colyseus";
 import { runCore } from "./core";
@@ -20,6 +25,10 @@ const benches: Record<string, () => Promise<void>> = {
   core: runCore,
   members: runMembers,
 };
+if (process.env.BENCH_FROM_SOURCES !== "1") {
+  execFileSync("npm", ["run", "--silent", "build"], { stdio: ["ignore", "ignore", "inherit"] });
+  process.env.ROOKERY_TEST_DIST = "1";
+}
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 for (const name of wanted.length ? wanted : Object.keys(benches)) {
   const bench = benches[name];

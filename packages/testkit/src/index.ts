@@ -32,6 +32,8 @@ export { NatsServer, startNatsServer } from "./nats-server";
 export { testNamespace } from "./namespace";
 export { defaultNatsServerOptions } from "./server-config";
 export type { NatsServerOptions, NatsServerTls, ResolvedNatsServerOptions } from "./server-config";
+export { serviceEntry } from "./service-entry";
+export type { ServiceName } from "./service-entry";
 export { spawnChild } from "./spawn-child";
 export { makeTestCa } from "./tls";
 export type { TestCa } from "./tls";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { pino } from "pino";
 import { WebSocket } from "ws";
-import { spawnChild, until, type ChildHandle } from "@rookery/testkit";
+import { serviceEntry, spawnChild, until, type ChildHandle } from "@rookery/testkit";
 import {
   ClientKind,
   decodeServerFrame,
@@ -15,7 +15,6 @@ import { Gateway, TokenVerifier, type GatewayOptions } from "../src/index";
 
 export const SECRET = "test-secret-rookery-0123456789-abcdef";
 const verifier = new TokenVerifier(SECRET);
-const main = new URL("../src/main.ts", import.meta.url).pathname;
 
 export function token(
   sub: string,
@@ -54,7 +53,7 @@ export async function startGatewayProcess(
   env: Record<string, string> = {},
 ): Promise<{ child: ChildHandle; url: string; port: number }> {
   const child = await spawnChild({
-    script: main,
+    script: serviceEntry("gateway"),
     env: {
       NATS_URL: natsUrl,
       ROOKERY_ID: id,

@@ -1,8 +1,7 @@
 import { decodeServerFrame, ServerKind, type Value } from "@rookery/protocol";
 import type { RoomEvent } from "@rookery/protocol/internal";
-import { spawnChild, type ChildHandle } from "@rookery/testkit";
+import { serviceEntry, spawnChild, type ChildHandle } from "@rookery/testkit";
 
-const main = new URL("../src/main.ts", import.meta.url).pathname;
 export const fixtures = new URL("../../../packages/actors/test/fixtures/rooms.ts", import.meta.url)
   .pathname;
 
@@ -14,7 +13,7 @@ export async function startNode(
   env: Record<string, string> = {},
 ): Promise<ChildHandle> {
   const child = await spawnChild({
-    script: main,
+    script: serviceEntry("node"),
     env: {
       NATS_URL: url,
       ROOKERY_ID: id,

@@ -1,10 +1,8 @@
 import { pino } from "pino";
-import { spawnChild, type ChildHandle } from "@rookery/testkit";
+import { serviceEntry, spawnChild, type ChildHandle } from "@rookery/testkit";
 import { loadRooms } from "@rookery/node";
 import { RookeryServer, serverConfigFromEnv } from "../src/index";
 import { SECRET } from "../../gateway/test/harness";
-
-const main = new URL("../src/main.ts", import.meta.url).pathname;
 
 function env(url: string | string[], prefix: string, id: string, extra: Record<string, string>) {
   return {
@@ -45,7 +43,7 @@ export async function startServerProcess(
   extra: Record<string, string> = {},
 ): Promise<{ child: ChildHandle; url: string; port: number }> {
   const child = await spawnChild({
-    script: main,
+    script: serviceEntry("server"),
     env: { ROOKERY_LOG_LEVEL: "warn", ...env(url, prefix, id, extra) },
   });
   const ready = JSON.parse(await child.waitForLine(/"event":"ready"/, 20_000)) as {
