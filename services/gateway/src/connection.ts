@@ -31,6 +31,12 @@ const textMessage = (): DecodeResult<ClientFrame> => ({
   error: new ProtocolError(ErrorCode.BAD_FRAME, "text messages are not frames"),
 });
 
+/** The connection's start, and the frames pipelined after `hello` while it is verified. */
+interface Handshake {
+  readonly openedAt: number;
+  held: { data: RawData; isBinary: boolean }[] | undefined;
+}
+
 const Phase = { Handshake: 0, Verifying: 1, Open: 2, Closed: 3 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
 
@@ -46,10 +52,11 @@ export class Connection {
   claims: TokenClaims | undefined;
   #phase: Phase = Phase.Handshake;
   #session = "";
-  #held: { data: RawData; isBinary: boolean }[] | undefined;
+  /** What only the handshake needs, dropped once open (memory per client). */
+  #handshake: Handshake | undefined = { openedAt: performance.now(), held: undefined };
   #lastSeen = performance.now();
-  readonly #openedAt = performance.now();
-  readonly #bucket: TokenBucket;
+  /** The rate limit's token bucket (a number: see TokenBucket). */
+  #bucket: number = TokenBucket.FULL;
   // Created on first use, like everything else a quiet connection never needs (memory per idle client).
   #faults: MinuteCounter | undefined;
   readonly rooms: ConnectionRooms;
@@ -60,8 +67,6 @@ export class Connection {
     private readonly socket: Duplex,
     private readonly ctx: ConnectionContext,
   ) {
-    const { ratePerSec, burst } = ctx.options.limits;
-    this.#bucket = new TokenBucket(ratePerSec, burst);
     this.rooms = new ConnectionRooms(this, ctx);
     // Listeners made here share one closure context (memory per connection).
     ws.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
@@ -73,7 +78,8 @@ export class Connection {
   check(now: number): void {
     const { idleTimeoutMs, handshakeTimeoutMs } = this.ctx.options.limits;
     if (this.#phase === Phase.Closed) return;
-    if (this.#phase !== Phase.Open && now - this.#openedAt > handshakeTimeoutMs) {
+    const handshake = this.#handshake;
+    if (handshake && now - handshake.openedAt > handshakeTimeoutMs) {
       return this.close(CloseCode.HANDSHAKE_TIMEOUT, "handshake timeout");
     }
     if (now - this.#lastSeen > idleTimeoutMs) return this.close(CloseCode.IDLE_TIMEOUT, "idle");
@@ -158,9 +164,10 @@ export class Connection {
    * serve no more at once, so more is a flood, closed like one (4008).
    */
   #hold(data: RawData, isBinary: boolean): void {
-    const held = (this.#held ??= []);
+    const handshake = this.#handshake!;
+    const held = (handshake.held ??= []);
     if (held.length < this.ctx.options.limits.burst) return void held.push({ data, isBinary });
-    this.#held = [];
+    handshake.held = [];
     this.#reject(
       new ProtocolError(ErrorCode.RATE_LIMITED, "more than burst frames before welcome"),
     );
@@ -173,7 +180,8 @@ export class Connection {
     if (this.#phase === Phase.Handshake) return this.#first(decoded);
     if (!decoded.ok) return this.#reject(decoded.error);
     const frame = decoded.frame;
-    const wait = this.#bucket.take();
+    const now = performance.now();
+    const wait = TokenBucket.wait(this.#bucket, now, this.ctx.options.limits);
     if (wait > 0) {
       const context = "room" in frame ? { room: frame.room, ...seqOrRef(frame) } : {};
       return this.#reject(
@@ -181,6 +189,7 @@ export class Connection {
         wait,
       );
     }
+    this.#bucket = TokenBucket.take(this.#bucket, now, this.ctx.options.limits);
     this.#dispatch(frame);
   }
 
@@ -234,6 +243,8 @@ export class Connection {
     this.#session = ownCopy(hello.session);
     this.memberId = ownCopy(memberId(claims.sub, this.#session));
     this.#phase = Phase.Open;
+    const held = this.#handshake?.held ?? [];
+    this.#handshake = undefined;
     this.ctx.claimSession(this.#session, this);
     const limits = this.ctx.options.limits;
     this.send({
@@ -245,8 +256,6 @@ export class Connection {
       limits: announced(limits),
       heartbeatMs: limits.heartbeatMs,
     });
-    const held = this.#held ?? [];
-    this.#held = undefined;
     for (const { data, isBinary } of held) {
       // A held frame may have closed the connection (error budget): serve no more.
       if (this.#isClosed()) return;

@@ -1,30 +1,38 @@
+/** The rate a connection's token bucket allows. */
+export interface RateLimit {
+  /** Tokens added a second. */
+  readonly ratePerSec: number;
+  /** Most tokens the bucket holds. */
+  readonly burst: number;
+}
+
+/** A nanosecond: far below any interval between tokens, far above float rounding. */
+const ROUNDING_MS = 1e-6;
+
 /**
  * Token bucket: holds at most `burst` tokens, refills `ratePerSec` a second.
- * One per connection, so a flood costs its sender and nobody else.
+ * One per connection, so a flood costs its sender and nobody else. Its state
+ * is one number, the time (performance.now() clock) at which the bucket is
+ * full again (the generic cell rate algorithm), so that a connection holds a
+ * number, not an object (memory per client). 0 is a full bucket.
  */
-export class TokenBucket {
-  #tokens: number;
-  #at = performance.now();
+export const TokenBucket = {
+  FULL: 0,
 
-  constructor(
-    private readonly ratePerSec: number,
-    private readonly burst: number,
-  ) {
-    this.#tokens = burst;
-  }
+  /** ms until the bucket `full` (its full-again time) has a token at `now`; 0 if it has one. */
+  wait(full: number, now: number, limit: RateLimit): number {
+    const interval = 1000 / limit.ratePerSec;
+    // Tokens missing at `now` are (full - now) / interval; a token is there while burst - missing >= 1.
+    const short = Math.max(full, now) - now - (limit.burst - 1) * interval;
+    // Within ROUNDING_MS, `short` is rounding of the summed intervals (a whole token is there).
+    return short > ROUNDING_MS ? Math.ceil(short - ROUNDING_MS) : 0;
+  },
 
-  /** Takes a token; returns 0, or the ms until one is available (nothing taken). */
-  take(): number {
-    const now = performance.now();
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) * this.ratePerSec) / 1000);
-    this.#at = now;
-    if (this.#tokens >= 1) {
-      this.#tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - this.#tokens) * 1000) / this.ratePerSec);
-  }
-}
+  /** The bucket after taking a token at `now` (when `wait` said one is there). */
+  take(full: number, now: number, limit: RateLimit): number {
+    return Math.max(full, now) + 1000 / limit.ratePerSec;
+  },
+} as const;
 
 /** Counts events in a sliding one-minute window (rejected frames, for the 4008 policy close). */
 export class MinuteCounter {
