@@ -31,6 +31,8 @@ export const MembershipState = {
 } as const;
 export type MembershipState = (typeof MembershipState)[keyof typeof MembershipState];
 
+const IDLE = Promise.resolve();
+
 /** Events held while joining beyond this are dropped and replaced by a resync. */
 const MAX_HELD = 1024;
 
@@ -48,7 +50,8 @@ export class Membership {
   seq = 0;
   #held: Delivery[] | undefined;
   #overflowed = false;
-  #lane: Promise<void> = Promise.resolve();
+  /** The last task queued, until it is done: an idle member holds no promise (memory per client). */
+  #lane: Promise<void> | undefined;
 
   /** `after`: what this connection must have finished with the room first (a failed join's cleanup). */
   constructor(
@@ -56,7 +59,7 @@ export class Membership {
     readonly owner: MembershipOwner,
     after?: Promise<void>,
   ) {
-    if (after) this.#lane = after;
+    this.#lane = after;
   }
 
   get active(): boolean {
@@ -65,7 +68,18 @@ export class Membership {
 
   /** Runs `task` after every task queued before it; `onError` handles what it throws. */
   run(task: () => Promise<void>, onError: (error: unknown) => void): void {
-    this.#lane = this.#lane.then(task).catch(onError);
+    const lane: Promise<void> = (this.#lane ?? IDLE).then(task).then(
+      () => this.#done(lane),
+      (error: unknown) => {
+        onError(error);
+        this.#done(lane);
+      },
+    );
+    this.#lane = lane;
+  }
+
+  #done(lane: Promise<void>): void {
+    if (this.#lane === lane) this.#lane = undefined;
   }
 
   offer(delivery: Delivery): void {
