@@ -61,7 +61,7 @@ export class Connection {
   #faults: MinuteCounter | undefined;
   readonly rooms: ConnectionRooms;
 
-  /** `socket`: the one `ws` writes to, corked per turn by the gateway's WriteBatch. */
+  /** `socket`: the one `ws` writes to; data frames are written to it by the gateway's WriteBatch. */
   constructor(
     private readonly ws: WebSocket,
     private readonly socket: Duplex,
@@ -96,17 +96,17 @@ export class Connection {
 
   /**
    * Sends bytes, closing the socket as a slow consumer past the outgoing
-   * buffer bound (which counts what is corked). The frames of one turn are
-   * written together (WriteBatch), each still its own message.
+   * buffer bound (which counts what this turn queued). The frames of one
+   * turn are written together (WriteBatch), each still its own message.
    */
   sendEncoded(bytes: Uint8Array, kind: ServerKind): void {
-    const ws = this.ws;
+    const { ws, socket } = this;
     if (ws.readyState !== ws.OPEN) return;
-    if (ws.bufferedAmount + bytes.byteLength > this.ctx.options.maxBufferedBytes) {
+    const buffered = ws.bufferedAmount + this.ctx.writes.pending(socket);
+    if (buffered + bytes.byteLength > this.ctx.options.maxBufferedBytes) {
       return this.#slowConsumer();
     }
-    this.ctx.writes.hold(this.socket);
-    ws.send(bytes);
+    this.ctx.writes.queue(ws, socket, bytes);
     this.ctx.metrics.frameOut(kind);
   }
 
@@ -133,6 +133,8 @@ export class Connection {
     if (this.#phase === Phase.Closed) return;
     this.#phase = Phase.Closed;
     this.ctx.metrics.closes.inc({ code: String(code) });
+    // This turn's frames (an error frame saying why, say) go out before the close frame.
+    this.ctx.writes.flushSocket(this.socket);
     this.ws.close(code, reason);
     // A peer that never completes the closing handshake must not hold the socket.
     setTimeout(() => this.ws.terminate(), 2000).unref();
@@ -300,7 +302,7 @@ export class Connection {
       new ProtocolError(ErrorCode.SLOW_CONSUMER, "outgoing buffer overflowed"),
     );
     this.ctx.metrics.error(ErrorCode.SLOW_CONSUMER);
-    this.ws.send(encodeFrame(error));
+    this.ctx.writes.queue(this.ws, this.socket, encodeFrame(error));
     this.close(CloseCode.SLOW_CONSUMER, "slow consumer");
   }
 }
