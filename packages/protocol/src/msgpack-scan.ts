@@ -23,6 +23,17 @@ interface Head {
   len: number;
 }
 
+// The one header being read: a scan reads one at a time and never nests
+// (every client frame is scanned, and an object per value added up).
+const scratch: Head = { kind: SCALAR, n: 0, len: 0 };
+
+function head(kind: Kind, n: number, len: number): Head {
+  scratch.kind = kind;
+  scratch.n = n;
+  scratch.len = len;
+  return scratch;
+}
+
 const PROTO = new TextEncoder().encode("__proto__");
 
 /** Returns undefined when `bytes` is one acceptable value, else what is wrong with it. */
@@ -34,23 +45,24 @@ export function scanMessagePack(bytes: Uint8Array, maxDepth: number): string | u
   do {
     const top = open.length - 1;
     const wantKey = top >= 0 && isMap[top] === true && open[top]! % 2 === 0;
-    const head = readHead(bytes, pos);
-    if (typeof head === "string") return `${head} at byte ${pos}`;
-    if (wantKey && head.kind !== STR) return `map key at byte ${pos} is not a string`;
-    const start = pos + head.len;
+    const h = readHead(bytes, pos);
+    if (typeof h === "string") return `${h} at byte ${pos}`;
+    const { kind, n, len } = h;
+    if (wantKey && kind !== STR) return `map key at byte ${pos} is not a string`;
+    const start = pos + len;
     if (top >= 0) open[top]!--;
-    if (head.kind === ARRAY || head.kind === MAP) {
-      const items = head.kind === MAP ? head.n * 2 : head.n;
+    if (kind === ARRAY || kind === MAP) {
+      const items = kind === MAP ? n * 2 : n;
       // Every item takes at least one byte: reject impossible counts up front.
       if (items > bytes.length - start) return `container at byte ${pos} overruns the message`;
       if (open.length >= maxDepth) return `nesting deeper than ${maxDepth} at byte ${pos}`;
       open.push(items);
-      isMap.push(head.kind === MAP);
+      isMap.push(kind === MAP);
     } else {
-      if (head.n > bytes.length - start) return `value at byte ${pos} overruns the message`;
-      if (wantKey && isProtoKey(bytes, start, head.n)) return `map key "__proto__" at byte ${pos}`;
+      if (n > bytes.length - start) return `value at byte ${pos} overruns the message`;
+      if (wantKey && isProtoKey(bytes, start, n)) return `map key "__proto__" at byte ${pos}`;
     }
-    pos = head.kind === ARRAY || head.kind === MAP ? start : start + head.n;
+    pos = kind === ARRAY || kind === MAP ? start : start + n;
     closeFinished(open, isMap);
   } while (open.length > 0);
   return pos === bytes.length ? undefined : `trailing bytes after byte ${pos}`;
@@ -66,29 +78,29 @@ function closeFinished(open: number[], isMap: boolean[]): void {
 function readHead(bytes: Uint8Array, pos: number): Head | string {
   const byte = bytes[pos];
   if (byte === undefined) return "message ends early";
-  if (byte <= 0x7f || byte >= 0xe0) return { kind: SCALAR, n: 0, len: 1 };
-  if (byte <= 0x8f) return { kind: MAP, n: byte & 0x0f, len: 1 };
-  if (byte <= 0x9f) return { kind: ARRAY, n: byte & 0x0f, len: 1 };
-  if (byte <= 0xbf) return { kind: STR, n: byte & 0x1f, len: 1 };
+  if (byte <= 0x7f || byte >= 0xe0) return head(SCALAR, 0, 1);
+  if (byte <= 0x8f) return head(MAP, byte & 0x0f, 1);
+  if (byte <= 0x9f) return head(ARRAY, byte & 0x0f, 1);
+  if (byte <= 0xbf) return head(STR, byte & 0x1f, 1);
   switch (byte) {
     case 0xc0:
     case 0xc2:
     case 0xc3:
-      return { kind: SCALAR, n: 0, len: 1 };
+      return head(SCALAR, 0, 1);
     case 0xcc:
     case 0xd0:
-      return { kind: SCALAR, n: 1, len: 1 };
+      return head(SCALAR, 1, 1);
     case 0xcd:
     case 0xd1:
-      return { kind: SCALAR, n: 2, len: 1 };
+      return head(SCALAR, 2, 1);
     case 0xca:
     case 0xce:
     case 0xd2:
-      return { kind: SCALAR, n: 4, len: 1 };
+      return head(SCALAR, 4, 1);
     case 0xcb:
     case 0xcf:
     case 0xd3:
-      return { kind: SCALAR, n: 8, len: 1 };
+      return head(SCALAR, 8, 1);
     default:
       return readSizedHead(bytes, pos, byte);
   }
@@ -116,7 +128,7 @@ function readSizedHead(bytes: Uint8Array, pos: number, byte: number): Head | str
   if (pos + 1 + width > bytes.length) return "message ends early";
   let n = 0;
   for (let i = 1; i <= width; i++) n = n * 256 + bytes[pos + i]!;
-  return { kind, n, len: 1 + width };
+  return head(kind, n, 1 + width);
 }
 
 function isProtoKey(bytes: Uint8Array, start: number, length: number): boolean {
