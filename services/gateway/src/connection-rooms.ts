@@ -9,6 +9,7 @@ import {
   ProtocolError,
   roomAllowed,
   ServerKind,
+  type AckFrame,
   type ErrorContext,
   type InputFrame,
   type JoinFrame,
@@ -134,12 +135,10 @@ export class ConnectionRooms {
       body: frame.body,
     };
     this.#forward(membership, context, request, (reply) => {
-      const ack = { k: ServerKind.Ack, room, seq: frame.seq } as const;
-      this.owner.send({
-        ...ack,
-        ...(reply.result !== undefined ? { result: reply.result } : {}),
-        ...(reply.dup ? { dup: true } : {}),
-      });
+      const ack: AckFrame = { k: ServerKind.Ack, room, seq: frame.seq };
+      if (reply.result !== undefined) ack.result = reply.result;
+      if (reply.dup) ack.dup = true;
+      this.owner.send(ack);
     });
   }
 
