@@ -69,9 +69,10 @@ export type PartyQueueEvents = {
 
 type Ctx = RoomContext<PartyQueueState, PartyQueueEvents>;
 
+// No copy here: `emit` copies the body it is given (docs/rooms.md), so the
+// handler may keep changing the state it emitted.
 function view(state: PartyQueueState): PartyQueueView {
-  const items = state.items.map((item) => ({ ...item }));
-  return { items, nowPlaying: items[0] ?? null };
+  return { items: state.items, nowPlaying: state.items[0] ?? null };
 }
 
 function changed(ctx: Ctx): void {
