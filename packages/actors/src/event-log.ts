@@ -40,9 +40,11 @@ export class EventLog {
     private readonly members: () => readonly StoredMember[],
   ) {}
 
-  /** Events still held for resumes, oldest first. */
+  /** Events still held for resumes (the last `replayBuffer`), oldest first. */
   get buffered(): readonly CoreEvent[] {
-    return this.#replay ?? [];
+    const replay = this.#replay ?? [];
+    const limit = this.deps.replayBuffer;
+    return replay.length > limit ? replay.slice(-limit) : replay;
   }
 
   publish(events: CoreEvent[]): void {
@@ -76,9 +78,11 @@ export class EventLog {
   remember(events: CoreEvent[]): void {
     if (events.length === 0) return;
     const replay = (this.#replay ??= []);
-    replay.push(...events);
-    const excess = replay.length - this.deps.replayBuffer;
-    if (excess > 0) replay.splice(0, excess);
+    for (const e of events) replay.push(e);
+    // Trimmed an eighth of the limit past it, not one event per event: each
+    // trim moves the whole buffer (1,000 events by default).
+    const limit = this.deps.replayBuffer;
+    if (replay.length > limit + Math.max(1, limit >> 3)) replay.splice(0, replay.length - limit);
   }
 
   /** The event as delivered: the client frame encoded once, for gateways to forward as is. */

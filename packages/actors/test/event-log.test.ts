@@ -23,7 +23,7 @@ function setup() {
     const event: CoreEvent = { seq: ++seq, type: "tick", body: null };
     log.publish([event]);
   };
-  return { core, publish, published, delivered };
+  return { core, log, publish, published, delivered };
 }
 
 describe("event log", () => {
@@ -63,5 +63,15 @@ describe("event log", () => {
     core.restore(checkpoint);
     publish();
     expect(published).toHaveLength(1);
+  });
+
+  test("event log - resumes get the last replayBuffer events, oldest first, after any number of events", () => {
+    const { log, publish } = setup();
+    for (let n = 1; n <= 40; n++) {
+      publish();
+      const seqs = log.buffered.map((e) => e.seq);
+      const from = Math.max(1, n - 9);
+      expect(seqs).toEqual(Array.from({ length: n - from + 1 }, (_, i) => from + i));
+    }
   });
 });
