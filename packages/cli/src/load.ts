@@ -71,9 +71,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   try {
     for (let i = 0; i < o.clients; i++) {
       const token = () => sign(key, `load-${i}`);
-      const client = await connect({ ...target, token });
+      const id = `${o.roomPrefix}-${i % o.rooms}`;
+      // Discovery names the process that owns the room (co-located shape), as the SDK's users do.
+      const client = await connect({ ...target, token, room: `${o.type}/${id}` });
       client.on("reconnecting", () => stats.reconnects++);
-      players.push({ client, room: await client.join(o.type, `${o.roomPrefix}-${i % o.rooms}`) });
+      players.push({ client, room: await client.join(o.type, id) });
     }
     const started = performance.now();
     const until = started + o.duration * 1000;
