@@ -35,6 +35,8 @@ const IDLE = Promise.resolve();
 
 /** Events held while joining beyond this are dropped and replaced by a resync. */
 const MAX_HELD = 1024;
+/** What a membership holds once more events came than are kept: never added to. */
+const OVERFLOWED: Delivery[] = [];
 
 /**
  * One connection's membership in one room: the view it has been given
@@ -48,8 +50,8 @@ export class Membership {
   state: MembershipState = MembershipState.Joining;
   epoch = 0;
   seq = 0;
+  /** Events held while joining; OVERFLOWED once more came than are kept (a resync follows). */
   #held: Delivery[] | undefined;
-  #overflowed = false;
   /** The last task queued, until it is done: an idle member holds no promise (memory per client). */
   #lane: Promise<void> | undefined;
 
@@ -68,27 +70,23 @@ export class Membership {
 
   /** Runs `task` after every task queued before it; `onError` handles what it throws. */
   run(task: () => Promise<void>, onError: (error: unknown) => void): void {
-    const lane: Promise<void> = (this.#lane ?? IDLE).then(task).then(
-      () => this.#done(lane),
-      (error: unknown) => {
-        onError(error);
-        this.#done(lane);
-      },
-    );
+    const done = () => {
+      if (this.#lane === lane) this.#lane = undefined;
+    };
+    const lane: Promise<void> = (this.#lane ?? IDLE).then(task).then(done, (error: unknown) => {
+      onError(error);
+      done();
+    });
     this.#lane = lane;
-  }
-
-  #done(lane: Promise<void>): void {
-    if (this.#lane === lane) this.#lane = undefined;
   }
 
   offer(delivery: Delivery): void {
     switch (this.state) {
       case MembershipState.Joined:
-        return this.#deliver(delivery);
+        return this.deliver(delivery);
       case MembershipState.Joining:
       case MembershipState.Resyncing:
-        return this.#hold(delivery);
+        return this.hold(delivery);
       default:
         return;
     }
@@ -101,11 +99,8 @@ export class Membership {
     this.seq = seq;
     const held = this.#held ?? [];
     this.#held = undefined;
-    if (this.#overflowed) {
-      this.#overflowed = false;
-      return this.resync();
-    }
-    for (const delivery of held) this.#deliver(delivery);
+    if (held === OVERFLOWED) return this.resync();
+    for (const delivery of held) this.deliver(delivery);
   }
 
   /** The room's stream had a gap: hold events from now, and ask for a resume join. */
@@ -115,13 +110,15 @@ export class Membership {
     this.owner.resync(this);
   }
 
-  #deliver(d: Delivery): void {
+  // Private methods are TypeScript's, not #: with # methods every instance
+  // carries a brand slot (8 B per membership).
+  private deliver(d: Delivery): void {
     if (d.epoch === this.epoch && d.seq <= this.seq) return;
     this.epoch = d.epoch;
     this.seq = d.seq;
     if (d.to && !d.to.includes(this.owner.memberId)) return;
     this.owner.sendEncoded(d.frame, ServerKind.Event);
-    if (d.type === SystemEvent.Leave && this.#dropsLiveMember(d.frame)) this.resync();
+    if (d.type === SystemEvent.Leave && this.dropsLiveMember(d.frame)) this.resync();
   }
 
   /**
@@ -132,7 +129,7 @@ export class Membership {
    * §5): a resume join puts it back, and the client gets the view as on any
    * resync. Only `$leave` frames are decoded (a few per room, not per input).
    */
-  #dropsLiveMember(frame: Uint8Array): boolean {
+  private dropsLiveMember(frame: Uint8Array): boolean {
     if (this.state !== MembershipState.Joined) return false;
     const decoded = decodeServerFrame(frame);
     if (!decoded.ok || decoded.frame.k !== ServerKind.Event) return false;
@@ -143,9 +140,10 @@ export class Membership {
     );
   }
 
-  #hold(d: Delivery): void {
+  private hold(d: Delivery): void {
     const held = (this.#held ??= []);
+    if (held === OVERFLOWED) return;
     if (held.length < MAX_HELD) held.push(d);
-    else this.#overflowed = true;
+    else this.#held = OVERFLOWED;
   }
 }
