@@ -104,7 +104,8 @@ function checkClaims(payload: Record<string, unknown>) {
   if (rooms !== undefined && !(Array.isArray(rooms) && rooms.every((r) => typeof r === "string"))) {
     throw authFailed("claim rooms is not an array of strings");
   }
-  return { sub, name, exp, rooms: rooms as string[] | undefined };
+  // Kept for the connection's life: no `rooms` slot when the token has none (8 B per client).
+  return rooms === undefined ? { sub, name, exp } : { sub, name, exp, rooms: rooms as string[] };
 }
 
 function authFailed(message: string, cause?: unknown): ProtocolError {
