@@ -428,6 +428,56 @@ async function rookeryStep(
   }
 }
 
+/** Bytes of one durable `party` journal entry (223-245 B measured by the colyseus bench). */
+const FLOOR_ENTRY_BYTES = 240;
+
+/**
+ * The durable floor at one step: only the journal appends of the step's
+ * inputs, by a process of their own (journal-floor.ts), on the same
+ * nats-server. Its CPU and nats-server's, per input, is what journaling to
+ * JetStream costs before any room runs.
+ */
+async function floorStep(natsUrl: string, natsPid: number, rate: number, seconds: number) {
+  const offered = CLIENTS * rate;
+  const child = await spawnChild({
+    script: new URL("./journal-floor.ts", import.meta.url).pathname,
+    args: [String(offered), String(seconds), String(FLOOR_ENTRY_BYTES)],
+    env: { NATS_URL: natsUrl, FLOOR_SUBJECT: `s${++rookerySteps}` },
+  });
+  try {
+    await child.waitForLine(/"event":"ready"/, 20_000);
+    const meter = new CpuMeter({ nats: natsPid, appender: child.pid });
+    meter.start();
+    const started = performance.now();
+    signal(child, "SIGUSR2");
+    const line = await child.waitForLine(/"event":"step"/, (seconds + 30) * 1000);
+    const elapsed = (performance.now() - started) / 1000;
+    const cpu = meter.stop();
+    const r = JSON.parse(line) as { acked: number; appends: number; p50: number; p99: number };
+    const ackedPerSec = r.acked / elapsed;
+    const step: Step = {
+      offered,
+      ackedPerSec: round(ackedPerSec, 0),
+      p50: round(r.p50, 2),
+      p99: round(r.p99, 2),
+      errors: 0,
+      errorCodes: {},
+      keptUp: ackedPerSec >= KEPT_UP_SHARE * offered && r.p99 <= P99_LIMIT_MS,
+      serverCpu: round(cpu.perProcess.nats! + cpu.perProcess.appender!, 2),
+      cpuUsPerInput: round(((cpu.perProcess.nats! + cpu.perProcess.appender!) / r.acked) * 1e6, 1),
+      perProcess: Object.fromEntries(
+        Object.entries(cpu.perProcess).map(([name, sec]) => [name, round(sec, 2)]),
+      ),
+      generatorCpu: round(cpu.generator, 2),
+      seconds: round(elapsed, 2),
+      load1: round(loadavg()[0]!, 1),
+    };
+    return step;
+  } finally {
+    await child.kill("SIGKILL");
+  }
+}
+
 /** Rookery co-located: one nats-server, two processes that are each gateway and node. */
 async function startRookery(misrouted: { count: number }): Promise<Started> {
   const nats = await startNatsServer();
@@ -454,7 +504,11 @@ async function startRookery(misrouted: { count: number }): Promise<Started> {
       (rate, seconds) =>
         rookeryStep(servers, type, rate, seconds, pids, misrouted);
     return {
-      steps: { rookeryEphemeral: shape("eparty"), rookeryDurable: shape("party") },
+      steps: {
+        rookeryEphemeral: shape("eparty"),
+        rookeryDurable: shape("party"),
+        journalFloor: (rate, seconds) => floorStep(nats.url, nats.pid!, rate, seconds),
+      },
       children,
       stop: stopAll,
     };
@@ -490,6 +544,24 @@ function atCommonStep(base: (Step | undefined)[], other: (Step | undefined)[]) {
   return { offered: 0, keptUp: false, cpuPerInputRatio: NaN, p99Ratio: NaN };
 }
 
+/**
+ * The durable floor at the step the durable CPU ratio was taken at: Colyseus's
+ * CPU per input plus the journal appends' alone, over Colyseus's. No server
+ * that journals every input to JetStream before acknowledging it can have a
+ * lower durable CPU ratio on this machine.
+ */
+function durableFloorAt(base: (Step | undefined)[], floor: (Step | undefined)[], offered: number) {
+  const i = RATES.findIndex((rate) => CLIENTS * rate === offered);
+  const b = base[i];
+  const f = floor[i];
+  if (!b || !f) return { offered, floorCpuUsPerInput: null, cpuFloorRatio: null };
+  return {
+    offered,
+    floorCpuUsPerInput: f.cpuUsPerInput,
+    cpuFloorRatio: round((b.cpuUsPerInput + f.cpuUsPerInput) / b.cpuUsPerInput, 2),
+  };
+}
+
 /** The most acked inputs/s in any step, kept up with or not. */
 function mostAcked(steps: (Step | undefined)[]): number {
   return Math.max(0, ...steps.map((s) => s?.ackedPerSec ?? 0));
@@ -500,6 +572,7 @@ const SHAPE_NAMES: Record<string, string> = {
   colyseus2: "colyseus 0.16, 2 processes + redis",
   rookeryEphemeral: "rookery co-located x2, ephemeral",
   rookeryDurable: "rookery co-located x2, durable",
+  journalFloor: "journal appends only (durable floor)",
 };
 
 export async function runLoadBench(): Promise<void> {
@@ -512,8 +585,11 @@ export async function runLoadBench(): Promise<void> {
     const rookery = [...SHAPES].some((name) => name.startsWith("rookery"));
     if (rookery) started.push(await startRookery(misrouted));
     const all = Object.assign({}, ...started.map((s) => s.steps)) as Record<string, StepFn>;
+    // The durable floor runs beside the durable shape.
     const wanted = (name: string) =>
-      SHAPES.has(name) || (name.startsWith("rookery") && SHAPES.has("rookery"));
+      SHAPES.has(name) ||
+      (name.startsWith("rookery") && SHAPES.has("rookery")) ||
+      (name === "journalFloor" && (SHAPES.has("rookery") || SHAPES.has("rookeryDurable")));
     // With BENCH_CPU_PROF, profiles cover the measured steps only (the first SIGWINCH starts them).
     const startProfiles = () => {
       if (CPU_PROF) for (const s of started) for (const c of s.children) signal(c, "SIGWINCH");
@@ -578,6 +654,7 @@ export async function runLoadBench(): Promise<void> {
   const highs = Object.fromEntries(systems.map(([name, steps]) => [name, highest(steps)]));
   const ephemeralAt = atCommonStep(c1, r.ephemeral);
   const durableAt = atCommonStep(c1, r.durable);
+  const floorAt = durableFloorAt(c1, results.journalFloor ?? NOT_RUN, durableAt.offered);
   report(
     `same load (${CLIENTS} clients in ${ROOMS} rooms, ${SECONDS} s per step, add/remove; kept up: acked >= ${KEPT_UP_SHARE * 100}% of offered, no loss, p99 <= ${P99_LIMIT_MS} ms)`,
     rows,
@@ -588,6 +665,7 @@ export async function runLoadBench(): Promise<void> {
       ),
       ephemeralAtHighestCommonStep: ephemeralAt,
       durableAtHighestCommonStep: durableAt,
+      durableFloorAtThatStep: floorAt,
       colyseus2ThroughputRatio: round(highest(c2) / highest(c1), 2),
       discoverMisrouted: r.misrouted,
     },
@@ -598,6 +676,7 @@ export async function runLoadBench(): Promise<void> {
       durableThroughputRatio: round(highest(r.durable) / highest(c1), 2),
       ephemeralCpuPerInputRatio: ephemeralAt.cpuPerInputRatio,
       durableCpuPerInputRatio: durableAt.cpuPerInputRatio,
+      durableCpuFloorRatio: floorAt.cpuFloorRatio,
     }),
   );
 }
