@@ -4,8 +4,7 @@
  * loop, alternating `add` and `remove`, so every input also broadcasts the
  * queue to its room), stepped up until a system no longer keeps up. One load
  * generator for all, in this process: colyseus.js clients for Colyseus; raw
- * protocol sockets for Rookery (rookery-client.ts; `runLoad` of @rookery/cli
- * cannot send each client to its room's process). Both recognise the room's
+ * protocol sockets for Rookery (rookery-client.ts). Both recognise the room's
  * broadcasts by their first bytes and drop them undecoded, so the generator
  * (on the same 2 cores) spends its CPU on sending and on acks. Shapes, one after another:
  * - Colyseus, 1 process;
