@@ -9,6 +9,7 @@ import {
   ErrorCode,
   errorFrame,
   memberId,
+  parseMemberId,
   PROTOCOL_VERSION,
   ProtocolError,
   ServerKind,
@@ -54,7 +55,6 @@ export class Connection {
   memberId = "";
   claims: TokenClaims | undefined;
   #phase: Phase = Phase.Handshake;
-  #session = "";
   /** What only the handshake needs, dropped once open (memory per client). */
   #handshake: Handshake | undefined = { openedAt: performance.now(), held: undefined };
   #lastSeen = performance.now();
@@ -81,7 +81,7 @@ export class Connection {
   // up (two closures per connection took ~150 B, the lookup ~40 B).
   static readonly #socketMessage = function (this: WebSocket, data: RawData, isBinary: boolean) {
     const connection = connectionOf.get(this);
-    if (connection) connection.#onMessage(data, isBinary);
+    if (connection) connection.onMessage(data, isBinary);
   };
   static readonly #socketClosed = function (this: WebSocket) {
     connectionOf.get(this)?.closed();
@@ -97,7 +97,7 @@ export class Connection {
     }
     if (now - this.#lastSeen > idleTimeoutMs) return this.close(CloseCode.IDLE_TIMEOUT, "idle");
     if (this.claims && this.claims.exp * 1000 <= Date.now()) {
-      this.#reject(new ProtocolError(ErrorCode.TOKEN_EXPIRED, "token expired"));
+      this.reject(new ProtocolError(ErrorCode.TOKEN_EXPIRED, "token expired"));
       this.close(CloseCode.TOKEN_EXPIRED, "token expired");
     }
   }
@@ -117,15 +117,10 @@ export class Connection {
     if (ws.readyState !== ws.OPEN) return;
     const buffered = ws.bufferedAmount + this.ctx.writes.pending(socket);
     if (buffered + bytes.byteLength > this.ctx.options.maxBufferedBytes) {
-      return this.#slowConsumer();
+      return this.slowConsumer();
     }
     this.ctx.writes.queue(ws, socket, bytes);
     this.ctx.metrics.frameOut(kind);
-  }
-
-  /** Sends an error frame for a rejected request (counted in metrics, logged once). */
-  reject(error: ProtocolError, after?: number): void {
-    this.#reject(error, after);
   }
 
   resync(membership: Membership): void {
@@ -162,15 +157,19 @@ export class Connection {
   closed(): void {
     this.#phase = Phase.Closed;
     this.rooms.disconnect();
-    if (this.#session) this.ctx.releaseSession(this.#session, this);
+    // The session is the member id's tail (not kept apart: memory per client).
+    const session = parseMemberId(this.memberId)?.session;
+    if (session) this.ctx.releaseSession(session, this);
     this.ctx.connectionClosed(this);
   }
 
-  #onMessage(data: RawData, isBinary: boolean): void {
+  // Private methods are TypeScript's, not #: with # methods every instance
+  // carries a brand slot (8 B per connection).
+  private onMessage(data: RawData, isBinary: boolean): void {
     this.#lastSeen = performance.now();
     if (this.#phase === Phase.Closed) return;
-    if (this.#phase === Phase.Verifying) return this.#hold(data, isBinary);
-    this.#handle(data as Buffer, isBinary);
+    if (this.#phase === Phase.Verifying) return this.hold(data, isBinary);
+    this.handle(data as Buffer, isBinary);
   }
 
   /**
@@ -178,37 +177,35 @@ export class Connection {
    * order (docs/protocol.md §3). At most `burst` of them: the bucket could
    * serve no more at once, so more is a flood, closed like one (4008).
    */
-  #hold(data: RawData, isBinary: boolean): void {
+  private hold(data: RawData, isBinary: boolean): void {
     const handshake = this.#handshake!;
     const held = (handshake.held ??= []);
     if (held.length < this.ctx.options.limits.burst) return void held.push({ data, isBinary });
     handshake.held = [];
-    this.#reject(
-      new ProtocolError(ErrorCode.RATE_LIMITED, "more than burst frames before welcome"),
-    );
+    this.reject(new ProtocolError(ErrorCode.RATE_LIMITED, "more than burst frames before welcome"));
     this.close(CloseCode.POLICY, "flood before welcome");
   }
 
-  #handle(data: Buffer, isBinary: boolean): void {
+  private handle(data: Buffer, isBinary: boolean): void {
     const decoded = isBinary ? decodeClientFrame(data, this.ctx.options.limits) : textMessage();
     this.ctx.metrics.frameIn(decoded.ok ? decoded.frame.k : "invalid");
-    if (this.#phase === Phase.Handshake) return this.#first(decoded);
-    if (!decoded.ok) return this.#reject(decoded.error);
+    if (this.#phase === Phase.Handshake) return this.first(decoded);
+    if (!decoded.ok) return this.reject(decoded.error);
     const frame = decoded.frame;
     const now = performance.now();
     const wait = TokenBucket.wait(this.#bucket, now, this.ctx.options.limits);
     if (wait > 0) {
       const context = "room" in frame ? { room: frame.room, ...seqOrRef(frame) } : {};
-      return this.#reject(
+      return this.reject(
         new ProtocolError(ErrorCode.RATE_LIMITED, "rate limit exceeded", { context }),
         wait,
       );
     }
     this.#bucket = TokenBucket.take(this.#bucket, now, this.ctx.options.limits);
-    this.#dispatch(frame);
+    this.dispatch(frame);
   }
 
-  #dispatch(frame: ClientFrame): void {
+  private dispatch(frame: ClientFrame): void {
     switch (frame.k) {
       case ClientKind.Join:
         return this.rooms.join(frame);
@@ -219,7 +216,7 @@ export class Connection {
       case ClientKind.Ping:
         return this.send({ k: ServerKind.Pong, t: frame.t });
       case ClientKind.Hello:
-        return this.#reject(new ProtocolError(ErrorCode.UNKNOWN_KIND, "hello after the handshake"));
+        return this.reject(new ProtocolError(ErrorCode.UNKNOWN_KIND, "hello after the handshake"));
       default: {
         // A new client kind fails to compile here until it is handled.
         const _exhaustive: never = frame;
@@ -233,10 +230,10 @@ export class Connection {
    * with a bad field gets INVALID_FIELD, anything else (another kind, an
    * unknown one, text, bytes that are no frame) NOT_AUTHENTICATED; both 4003.
    */
-  #first(decoded: DecodeResult<ClientFrame>): void {
-    if (decoded.ok && decoded.frame.k === ClientKind.Hello) return this.#hello(decoded.frame);
+  private first(decoded: DecodeResult<ClientFrame>): void {
+    if (decoded.ok && decoded.frame.k === ClientKind.Hello) return this.hello(decoded.frame);
     const badHello = !decoded.ok && decoded.error.context.kind === ClientKind.Hello;
-    this.#reject(
+    this.reject(
       badHello
         ? decoded.error
         : new ProtocolError(ErrorCode.NOT_AUTHENTICATED, "the first frame must be hello"),
@@ -244,23 +241,23 @@ export class Connection {
     this.close(CloseCode.HANDSHAKE_FAILED, badHello ? "bad hello" : "not authenticated");
   }
 
-  #hello(frame: HelloFrame): void {
+  private hello(frame: HelloFrame): void {
     this.#phase = Phase.Verifying;
     this.ctx.verifier.verify(frame.token).then(
-      (claims) => this.#welcome(frame, claims),
-      (error: unknown) => this.#authFailed(error),
+      (claims) => this.welcome(frame, claims),
+      (error: unknown) => this.authFailed(error),
     );
   }
 
-  #welcome(hello: HelloFrame, claims: TokenClaims): void {
+  private welcome(hello: HelloFrame, claims: TokenClaims): void {
     if (this.#phase === Phase.Closed) return;
     this.claims = claims;
-    this.#session = ownCopy(hello.session);
-    this.memberId = ownCopy(memberId(claims.sub, this.#session));
+    const session = ownCopy(hello.session);
+    this.memberId = ownCopy(memberId(claims.sub, session));
     this.#phase = Phase.Open;
     const held = this.#handshake?.held ?? [];
     this.#handshake = undefined;
-    this.ctx.claimSession(this.#session, this);
+    this.ctx.claimSession(session, this);
     const limits = this.ctx.options.limits;
     this.send({
       k: ServerKind.Welcome,
@@ -273,31 +270,32 @@ export class Connection {
     });
     for (const { data, isBinary } of held) {
       // A held frame may have closed the connection (error budget): serve no more.
-      if (this.#isClosed()) return;
-      this.#handle(data as Buffer, isBinary);
+      if (this.isClosed()) return;
+      this.handle(data as Buffer, isBinary);
     }
   }
 
-  #isClosed(): boolean {
+  private isClosed(): boolean {
     return this.#phase === Phase.Closed;
   }
 
-  #authFailed(error: unknown): void {
+  private authFailed(error: unknown): void {
     const failure =
       error instanceof ProtocolError
         ? error
         : new ProtocolError(ErrorCode.AUTH_FAILED, "authentication failed", { cause: error });
-    this.#reject(failure);
+    this.reject(failure);
     const expired = failure.code === ErrorCode.TOKEN_EXPIRED;
     this.close(expired ? CloseCode.TOKEN_EXPIRED : CloseCode.AUTH_FAILED, failure.code);
   }
 
   /**
-   * Sends the error frame; a rejection the gateway decided itself on an open
-   * connection counts toward `maxErrorsPerMinute`, and the one past it closes
-   * the socket (4008) right after its error frame (docs/protocol.md §10).
+   * Sends the error frame for a rejected request (counted in metrics, logged
+   * once); a rejection the gateway decided itself on an open connection
+   * counts toward `maxErrorsPerMinute`, and the one past it closes the
+   * socket (4008) right after its error frame (docs/protocol.md §10).
    */
-  #reject(error: ProtocolError, after?: number): void {
+  reject(error: ProtocolError, after?: number): void {
     const { metrics, log, logOnce, options } = this.ctx;
     metrics.error(error.code);
     if (logOnce.shouldLog(`${error.code}:${error.message}`)) {
@@ -310,7 +308,7 @@ export class Connection {
     }
   }
 
-  #slowConsumer(): void {
+  private slowConsumer(): void {
     const error = errorFrame(
       new ProtocolError(ErrorCode.SLOW_CONSUMER, "outgoing buffer overflowed"),
     );
@@ -323,9 +321,9 @@ export class Connection {
 /**
  * A copy of `text` holding only its own characters. The decoder hands out
  * strings of 13 characters or more as slices of the whole frame's text, so
- * the session kept for the connection's life would keep the `hello` frame,
- * token included (~180 bytes); and the member id built from it, a
- * concatenation, the pieces it was made of.
+ * the session the gateway keeps for the connection's life would keep the
+ * `hello` frame, token included (~180 bytes); and the member id built from
+ * it, a concatenation, the pieces it was made of.
  */
 function ownCopy(text: string): string {
   return Buffer.from(text, "utf8").toString("utf8");
