@@ -96,7 +96,8 @@ async function step(js: JetStreamClient, prefix: string, req: StepRequest) {
 }
 
 const [rate, seconds, bytes] = process.argv.slice(2).map(Number);
-const nc = await connect({ servers: process.env.NATS_URL });
+// As Rookery's nodes connect: nats.js otherwise builds two errors with stacks per request.
+const nc = await connect({ servers: process.env.NATS_URL, noAsyncTraces: true });
 const stream = "bench_journal_floor";
 const jsm = await jetstreamManager(nc);
 // Made once per nats-server (each step's process finds it there).
