@@ -28,7 +28,7 @@ class ObjectBucket {
 describe("TokenBucket", () => {
   it("limiter - a burst of `burst` frames at once passes, the next waits one interval", () => {
     const limit = { ratePerSec: 10, burst: 5 };
-    let full = TokenBucket.FULL;
+    let full: number = TokenBucket.FULL;
     for (let i = 0; i < 5; i++) {
       expect(TokenBucket.wait(full, 1000, limit)).toBe(0);
       full = TokenBucket.take(full, 1000, limit);
