@@ -50,6 +50,8 @@ export class MemoryRoomStorage implements RoomStorage {
   /** Message ids the "stream" recognises as duplicates. */
   readonly #dedupe = new Map<string, number>();
   readonly #faults: AppendFault[] = [];
+  /** Snapshot writes to fail transiently: true when stored first (acknowledgement lost). */
+  readonly #snapshotFaults: boolean[] = [];
 
   constructor(options: { canPurge?: boolean } = {}) {
     this.canPurge = options.canPurge ?? true;
@@ -62,6 +64,11 @@ export class MemoryRoomStorage implements RoomStorage {
    */
   failAppends(count: number, fault: AppendFault): void {
     for (let i = 0; i < count; i++) this.#faults.push(fault);
+  }
+
+  /** The next `count` snapshot writes fail transiently; `landed`: after being stored. */
+  failSnapshotWrites(count: number, fault: { landed: boolean }): void {
+    for (let i = 0; i < count; i++) this.#snapshotFaults.push(fault.landed);
   }
 
   /** Forgets every message id: a retry no longer meets its duplicate (a leader change). */
@@ -107,13 +114,17 @@ export class MemoryRoomStorage implements RoomStorage {
 
   openSnapshot(room: RoomRef, revision: number, alive: () => boolean): FencedWriter {
     const write = async (value: Uint8Array, expected: number) => {
+      const landed = this.#snapshotFaults.shift();
+      if (landed === false) throw new StorageFaultError("injected snapshot write failure");
       const current = this.#snapshots.get(key(room))?.revision ?? 0;
       if (current !== expected) throw new ConditionFailed();
       const next = ++this.#revision;
-      this.#snapshots.set(key(room), { value, revision: next });
+      this.#snapshots.set(key(room), { value: value.slice(), revision: next });
+      if (landed) throw new StorageFaultError("injected failure after the snapshot landed");
       return next;
     };
-    return new MemoryFence(`${key(room)} snapshot`, revision, alive, write);
+    const stored = () => this.#snapshots.get(key(room));
+    return new MemorySnapshotFence(`${key(room)} snapshot`, revision, alive, write, stored);
   }
 
   async purgeJournal(room: RoomRef, keepFromSeq: number): Promise<void> {
@@ -172,7 +183,7 @@ class MemoryFence implements FencedWriter {
     private readonly target: string,
     protected position: number,
     private readonly alive: () => boolean,
-    private readonly writeAt: (data: Uint8Array, position: number) => Promise<number>,
+    protected readonly writeAt: (data: Uint8Array, position: number) => Promise<number>,
   ) {}
 
   get revision(): number {
@@ -197,6 +208,51 @@ class MemoryFence implements FencedWriter {
       if (landed !== undefined) return (this.position = landed);
       throw (this.#lost = new OwnershipLostError(this.target, { cause: error }));
     }
+  }
+}
+
+/**
+ * Fenced snapshot writes with the rule of `FencedKey` in @rookery/cluster: a
+ * write that failed without an answer may have been stored; when the next
+ * write meets it as the key's last revision (same bytes), it writes after it.
+ */
+class MemorySnapshotFence extends MemoryFence {
+  #unanswered: Uint8Array | undefined;
+
+  constructor(
+    target: string,
+    revision: number,
+    alive: () => boolean,
+    write: (data: Uint8Array, position: number) => Promise<number>,
+    private readonly stored: () => { value: Uint8Array; revision: number } | undefined,
+  ) {
+    super(target, revision, alive, write);
+  }
+
+  override write(data: Uint8Array): Promise<number> {
+    return this.guarded(async () => {
+      for (;;) {
+        try {
+          const revision = await this.writeAt(data, this.position);
+          this.#unanswered = undefined;
+          return revision;
+        } catch (error) {
+          if (!(error instanceof ConditionFailed)) this.#unanswered = data;
+          if (!(error instanceof ConditionFailed) || !this.#unansweredLanded()) throw error;
+        }
+      }
+    });
+  }
+
+  /** The last revision is this writer's unanswered write: the position moves to it. */
+  #unansweredLanded(): boolean {
+    const unanswered = this.#unanswered;
+    this.#unanswered = undefined;
+    const last = this.stored();
+    if (!unanswered || !last || last.revision <= this.position) return false;
+    if (Buffer.compare(last.value, unanswered) !== 0) return false;
+    this.position = last.revision;
+    return true;
   }
 }
 

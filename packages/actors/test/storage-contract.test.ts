@@ -228,6 +228,29 @@ describe("memory storage faults", () => {
     expect(await writer.append(bytes("a"))).toBeGreaterThan(0);
   });
 
+  test("memory storage - a snapshot write whose acknowledgement was lost is recognised by the next write (as FencedKey does)", async () => {
+    const storage = new MemoryRoomStorage();
+    const room = newRoom();
+    const writer = storage.openSnapshot(room, 0, live);
+    storage.failSnapshotWrites(1, { landed: true });
+    await expect(writer.write(bytes("a"))).rejects.toBeInstanceOf(StorageFaultError);
+    const revision = await writer.write(bytes("b"));
+    const stored = await storage.loadSnapshot(room);
+    expect(stored.revision).toBe(revision);
+    expect(new TextDecoder().decode(stored.value!)).toBe("b");
+  });
+
+  test("memory storage - after a lost snapshot acknowledgement, another writer's snapshot still ends the fence", async () => {
+    const storage = new MemoryRoomStorage();
+    const room = newRoom();
+    const writer = storage.openSnapshot(room, 0, live);
+    storage.failSnapshotWrites(1, { landed: true });
+    await expect(writer.write(bytes("a"))).rejects.toBeInstanceOf(StorageFaultError);
+    const rival = storage.openSnapshot(room, (await storage.loadSnapshot(room)).revision, live);
+    await rival.write(bytes("rival"));
+    await expect(writer.write(bytes("b"))).rejects.toMatchObject({ code: "OWNERSHIP_LOST" });
+  });
+
   test("memory storage - a retry stops once the writer is no longer active", async () => {
     const storage = new MemoryRoomStorage();
     const room = newRoom();

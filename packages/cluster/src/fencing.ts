@@ -72,6 +72,9 @@ abstract class Fence {
 
 /** Fenced writes to one KV key (a room snapshot). */
 export class FencedKey extends Fence {
+  /** The last write that failed without an answer (a timeout, an election): it may have landed. */
+  #unanswered: Uint8Array | undefined;
+
   constructor(
     private readonly kv: KV,
     readonly key: string,
@@ -82,9 +85,46 @@ export class FencedKey extends Fence {
   }
 
   write(value: Uint8Array): Promise<number> {
-    // put with previousSeq 0 means "must not exist": atomic, unlike create() over a tombstone.
-    return this.guarded(() => this.kv.put(this.key, value, { previousSeq: this.position }));
+    return this.guarded(async () => {
+      for (;;) {
+        try {
+          // put with previousSeq 0 means "must not exist": atomic, unlike create() over a tombstone.
+          const revision = await this.kv.put(this.key, value, { previousSeq: this.position });
+          this.#unanswered = undefined;
+          return revision;
+        } catch (err) {
+          if (!isWrongLastSequence(err)) {
+            this.#unanswered = value;
+            throw err;
+          }
+          // The key moved on. If to our own unanswered write, write again after it.
+          if (!(await this.#unansweredLanded())) throw err;
+        }
+      }
+    });
   }
+
+  /**
+   * Whether the key's last revision is this writer's unanswered write (its
+   * acknowledgement was lost, but it was stored): then the position moves
+   * to it. Its bytes tell it apart from another writer's, whose value (a
+   * snapshot under a later room epoch) differs. Read from the stream leader
+   * (the bucket is opened without direct gets).
+   */
+  async #unansweredLanded(): Promise<boolean> {
+    const unanswered = this.#unanswered;
+    if (unanswered === undefined) return false;
+    const entry = await this.kv.get(this.key);
+    this.#unanswered = undefined;
+    if (entry?.operation !== "PUT" || entry.revision <= this.position) return false;
+    if (!sameBytes(entry.value, unanswered)) return false;
+    this.position = entry.revision;
+    return true;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 /** How long {@link FencedJournal.append} keeps retrying a transient failure. */
