@@ -1,17 +1,16 @@
 /**
- * The durable floor of the load bench, as a child process of its own so its
- * CPU can be read apart from the load generator's: appends to a JetStream
+ * The journal appends of a load bench step alone, as a child process of its
+ * own so its CPU can be read apart from the load generator's: appends to a JetStream
  * stream made as the journal stream is (file storage, one replica, direct
  * gets), fenced as a journal append is (message id, expected last subject
  * sequence), at `rate` entries/s spread over `subjects` subjects (one per
  * room). Per subject one append is in flight and the entries that come
  * meanwhile share the next one, as a durable room's group commit does.
- * What it costs (this process and nats-server) is what any server that
- * journals each input to JetStream before acknowledging it pays on top of
- * running the room.
+ * What it costs (this process and nats-server) is what journaling costs
+ * at the batch sizes its own latency gives.
  *
- * One step per process: `journal-floor.ts <rate> <seconds> <bytes>` with
- * NATS_URL and FLOOR_SUBJECT set prints `{"event":"ready"}`, runs the step on
+ * One step per process: `journal-appends.ts <rate> <seconds> <bytes>` with
+ * NATS_URL and APPENDS_SUBJECT set prints `{"event":"ready"}`, runs the step on
  * SIGUSR2 (so the parent reads its CPU from the start of the step), prints
  * `{"event":"step","acked":…,"appends":…,"p50":…,"p99":…}` and waits to be
  * killed.
@@ -57,7 +56,7 @@ class Journal {
       const data = new Uint8Array(this.entry.length * batch.length);
       for (let i = 0; i < batch.length; i++) data.set(this.entry, i * this.entry.length);
       const ack = await this.js.publish(this.subject, data, {
-        msgID: `floor:${this.subject}:${this.#last}`,
+        msgID: `appends:${this.subject}:${this.#last}`,
         expect: { lastSubjectSequence: this.#last },
       });
       this.#last = ack.seq;
@@ -98,7 +97,7 @@ async function step(js: JetStreamClient, prefix: string, req: StepRequest) {
 const [rate, seconds, bytes] = process.argv.slice(2).map(Number);
 // As Rookery's nodes connect: nats.js otherwise builds two errors with stacks per request.
 const nc = await connect({ servers: process.env.NATS_URL, noAsyncTraces: true });
-const stream = "bench_journal_floor";
+const stream = "bench_journal_appends";
 const jsm = await jetstreamManager(nc);
 // Made once per nats-server (each step's process finds it there).
 await jsm.streams.add({ name: stream, subjects: [`${stream}.>`], allow_direct: true });
@@ -106,6 +105,6 @@ const js = jetstream(nc);
 const go = new Promise((resolve) => process.once("SIGUSR2", resolve));
 console.log(JSON.stringify({ event: "ready" }));
 await go;
-const prefix = `${stream}.${process.env.FLOOR_SUBJECT ?? "step"}`;
+const prefix = `${stream}.${process.env.APPENDS_SUBJECT ?? "step"}`;
 const result = await step(js, prefix, { rate: rate!, seconds: seconds!, bytes: bytes! });
 console.log(JSON.stringify({ event: "step", ...result }));
