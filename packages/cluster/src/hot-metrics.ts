@@ -43,6 +43,11 @@ abstract class HotMetric {
 
   abstract get(): Values;
 
+  protected exposition(values: Sample[]): Values {
+    const { name, help, type, aggregator } = this;
+    return { name, help, type, aggregator, values };
+  }
+
   protected labels(value: string): Record<string, string> {
     return this.labelName === undefined ? {} : { [this.labelName]: value };
   }
@@ -67,13 +72,7 @@ export class HotCounter extends HotMetric {
       labels: this.labels(label),
       value,
     }));
-    return {
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      aggregator: this.aggregator,
-      values,
-    };
+    return this.exposition(values);
   }
 }
 
@@ -133,12 +132,6 @@ export class HotHistogram extends HotMetric {
         { labels, value: series.count, metricName: `${this.name}_count` },
       );
     }
-    return {
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      aggregator: this.aggregator,
-      values,
-    };
+    return this.exposition(values);
   }
 }
