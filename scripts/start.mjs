@@ -93,6 +93,16 @@ function freePort(preferred = 0) {
   });
 }
 
+/**
+ * `preferred` when it is free now, else 0: the child then binds a port the
+ * OS picks and reports it. A port probed here and bound by a child seconds
+ * later can be taken in between (an outgoing connection's ephemeral port
+ * did, in CI: EADDRINUSE).
+ */
+async function preferredOrAny(preferred) {
+  return preferred !== 0 && (await freePort(preferred)) === preferred ? preferred : 0;
+}
+
 function waitForPort(port, ms) {
   const deadline = Date.now() + ms;
   return new Promise((resolve, reject) => {
@@ -359,8 +369,8 @@ async function main() {
     ...credentials,
   };
   const secret = process.env.ROOKERY_TOKEN_SECRET ?? randomBytes(24).toString("base64url");
-  const first = await freePort(Number(process.env.PORT ?? 8080));
-  const ports = [first, first === 0 ? 0 : await freePort(0)];
+  // The demo page is on PORT when it is free; every other port is the OS's pick, reported by the child.
+  const ports = [await preferredOrAny(Number(process.env.PORT ?? 8080)), 0];
   const lines = await Promise.all(
     ROOKERY.map((id, i) =>
       start(
@@ -408,7 +418,7 @@ async function main() {
   }
   // The cluster console and its room playground: admin port on the loopback,
   // the run's admin key, a token made for this run (docs/console.md).
-  const consolePort = await freePort(Number(process.env.ROOKERY_CONSOLE_PORT ?? 9300));
+  const consolePort = await preferredOrAny(Number(process.env.ROOKERY_CONSOLE_PORT ?? 9300));
   const consoleToken = process.env.ROOKERY_CONSOLE_TOKEN ?? randomBytes(16).toString("hex");
   const consoleArgs = [
     "packages/cli/bin/rookery.js",

@@ -19,11 +19,18 @@ class ObjectBucket {
     this.#at = now;
     if (this.#tokens >= 1) {
       this.#tokens -= 1;
+      this.shortMs = 0;
       return 0;
     }
-    return Math.ceil(((1 - this.#tokens) * 1000) / this.ratePerSec);
+    this.shortMs = ((1 - this.#tokens) * 1000) / this.ratePerSec;
+    return Math.ceil(this.shortMs);
   }
+  /** The last wait before rounding up (ms). */
+  shortMs = 0;
 }
+
+/** The one-number bucket counts a token as there within this much of it (limiter.ts). */
+const ROUNDING_MS = 1e-6;
 
 describe("TokenBucket", () => {
   it("limiter - a burst of `burst` frames at once passes, the next waits one interval", () => {
@@ -37,7 +44,10 @@ describe("TokenBucket", () => {
     expect(TokenBucket.wait(full, 1100, limit)).toBe(0);
   });
 
-  it("limiter - answers as the bucket object did, take after take", () => {
+  // The one-number bucket rounds in the client's favour when a token is
+  // within a nanosecond (float error of summed intervals): there, and only
+  // there, it may answer 1 ms sooner, and the two buckets part ways.
+  it("limiter - answers as the bucket object did, take after take (but within a nanosecond of a token)", () => {
     const take = fc.record({
       gapMs: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 100, noNaN: true })),
     });
@@ -54,11 +64,20 @@ describe("TokenBucket", () => {
           for (const { gapMs } of takes) {
             now += gapMs;
             const wait = TokenBucket.wait(full, now, limit);
-            expect(wait).toBe(bucket.take(now));
+            const expected = bucket.take(now);
+            if (wait !== expected) {
+              expect(expected - wait).toBe(1);
+              expect(bucket.shortMs - Math.floor(bucket.shortMs)).toBeLessThanOrEqual(
+                ROUNDING_MS * 1.01,
+              );
+              return;
+            }
             if (wait === 0) full = TokenBucket.take(full, now, limit);
           }
         },
       ),
+      // The case that found the nanosecond: 901 ms by the object, 900 by the number.
+      { examples: [[1, 1, [{ gapMs: 0 }, { gapMs: 99.999999 }]]] },
     );
   });
 });
