@@ -15,7 +15,7 @@ import {
   presenceKey,
   scanKeys,
 } from "@rookery/cluster/internal";
-import { presenceRoomFilter, unescapeKeyToken } from "@rookery/protocol/internal";
+import { parsePresenceKey, presenceRoomFilter } from "@rookery/protocol/internal";
 import { JournalGapError } from "../journal-reader";
 import type {
   AppendRetry,
@@ -126,7 +126,7 @@ export class NatsRoomStorage implements RoomStorage {
     const scan = await scanKeys(this.buckets.presence, filter, PRESENCE_LIST_LIMIT_MS);
     try {
       for await (const key of scan.keys) {
-        const member = unescapeKeyToken(key.slice(filter.length - 1));
+        const member = parsePresenceKey(key)?.member;
         if (member) members.push(member);
       }
     } finally {
