@@ -62,9 +62,9 @@ export class GatewayMetrics {
     this.framesIn.inc(kind);
   }
 
-  /** Counts sent frames (per frame and per socket on fan-out). */
-  frameOut(kind: string, count = 1): void {
-    this.framesOut.inc(kind, count);
+  /** Counts a sent frame (per frame and per socket on fan-out). */
+  frameOut(kind: string): void {
+    this.framesOut.inc(kind);
   }
 
   /** Counts an error frame sent to a client. */
