@@ -62,7 +62,7 @@ export class HotCounter extends HotMetric {
     this.#counts.set(label, (this.#counts.get(label) ?? 0) + by);
   }
 
-  /** The count of one series (tests, the console). */
+  /** The count of one series. */
   value(label = ""): number {
     return this.#counts.get(label) ?? 0;
   }
